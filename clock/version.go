@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -34,6 +35,7 @@ const (
 	Concurrent                     // some entry <, some entry >
 )
 
+// String returns the ordering's name: before, after, equal or concurrent.
 func (o Ordering) String() string {
 	switch o {
 	case Before:
@@ -94,8 +96,14 @@ func (v *VersionVector) Set(r ReplicaID, c uint64) {
 }
 
 // Increment advances r's counter by one and returns the new event's dot.
+// It panics if r's counter is already math.MaxUint64: wrapping to 0 would
+// delete the entry and silently move the vector backwards in causal order.
 func (v *VersionVector) Increment(r ReplicaID) Dot {
-	d := Dot{Replica: r, Counter: v.Get(r) + 1}
+	c := v.Get(r)
+	if c == math.MaxUint64 {
+		panic(fmt.Sprintf("clock: version vector counter of replica %d overflows", r))
+	}
+	d := Dot{Replica: r, Counter: c + 1}
 	v.Set(r, d.Counter)
 	return d
 }
@@ -205,7 +213,7 @@ const maxVectorEntries = 1 << 16
 var (
 	ErrVectorTruncated = errors.New("clock: version vector encoding is truncated")
 	ErrVectorTooLarge  = errors.New("clock: version vector has too many entries")
-	ErrVectorInvalid   = errors.New("clock: version vector entries unsorted, duplicated or zero")
+	ErrVectorInvalid   = errors.New("clock: version vector entries unsorted, duplicated, zero or not minimally encoded")
 )
 
 // AppendBinary appends the compact encoding of v: a uvarint entry count, then
@@ -224,10 +232,12 @@ func (v VersionVector) AppendBinary(b []byte) []byte {
 
 // DecodeVersionVector decodes one vector from the front of b and returns it
 // with the number of bytes consumed. Bad input yields an error, never a panic.
+// Only the canonical encoding is accepted (every uvarint in its shortest
+// form), so re-encoding a decoded vector gives back the same bytes.
 func DecodeVersionVector(b []byte) (VersionVector, int, error) {
-	n, off := binary.Uvarint(b)
+	n, off := uvarint(b)
 	if off <= 0 {
-		return VersionVector{}, 0, ErrVectorTruncated
+		return VersionVector{}, 0, uvarintError(off, ErrVectorTruncated, ErrVectorInvalid)
 	}
 	if n > maxVectorEntries {
 		return VersionVector{}, 0, ErrVectorTooLarge
@@ -238,14 +248,14 @@ func DecodeVersionVector(b []byte) (VersionVector, int, error) {
 	}
 	var prev ReplicaID
 	for i := uint64(0); i < n; i++ {
-		delta, k := binary.Uvarint(b[off:])
+		delta, k := uvarint(b[off:])
 		if k <= 0 {
-			return VersionVector{}, 0, ErrVectorTruncated
+			return VersionVector{}, 0, uvarintError(k, ErrVectorTruncated, ErrVectorInvalid)
 		}
 		off += k
-		c, k := binary.Uvarint(b[off:])
+		c, k := uvarint(b[off:])
 		if k <= 0 {
-			return VersionVector{}, 0, ErrVectorTruncated
+			return VersionVector{}, 0, uvarintError(k, ErrVectorTruncated, ErrVectorInvalid)
 		}
 		off += k
 		r := prev + ReplicaID(delta)

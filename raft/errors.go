@@ -1,0 +1,33 @@
+package raft
+
+import "errors"
+
+var (
+	// ErrProposalDropped is returned when a proposal (or read request) is
+	// refused: there is no leader, a leadership transfer is in progress, the
+	// uncommitted log is over MaxUncommittedEntriesSize, or a configuration
+	// change is already pending. The caller may retry later.
+	ErrProposalDropped = errors.New("raft: proposal dropped")
+	// ErrStepLocalMsg is returned by RawNode.Step for local message types.
+	ErrStepLocalMsg = errors.New("raft: cannot step raft local message")
+	// ErrStepPeerNotFound is returned by RawNode.Step for a response from a
+	// node that is not a member.
+	ErrStepPeerNotFound = errors.New("raft: cannot step response from unknown node")
+	// ErrInvalidMessage is wrapped by errors for malformed messages (unknown
+	// type, bad indexes, wrong recipient); such messages change no state.
+	ErrInvalidMessage = errors.New("raft: invalid message")
+	// ErrCompacted is returned by Storage when the requested index is before
+	// the first available entry (it was compacted into a snapshot).
+	ErrCompacted = errors.New("raft: requested index is unavailable due to compaction")
+	// ErrSnapOutOfDate is returned by MemoryStorage.CreateSnapshot and
+	// ApplySnapshot for a snapshot older than the current one.
+	ErrSnapOutOfDate = errors.New("raft: requested index is older than the existing snapshot")
+	// ErrUnavailable is returned by Storage when the requested entries are
+	// not available yet (after the last index).
+	ErrUnavailable = errors.New("raft: requested entry at index is unavailable")
+	// ErrSnapshotTemporarilyUnavailable is returned by Storage.Snapshot when
+	// the snapshot is being produced; the leader retries later.
+	ErrSnapshotTemporarilyUnavailable = errors.New("raft: snapshot is temporarily unavailable")
+	// ErrConfigInvalid is wrapped by Config.Validate errors.
+	ErrConfigInvalid = errors.New("raft: invalid config")
+)
