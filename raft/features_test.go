@@ -672,3 +672,39 @@ func TestProposalsBatchedIntoOneAppend(t *testing.T) {
 		}
 	}
 }
+
+// A proposal and a read request forwarded to a leader that then steps
+// down are forwarded again by it, and can reach their originator after it
+// became the leader (found by the simulator, seed 114 of TestRaftSim at
+// 20,000 steps). The leader must take them as its own requests.
+func TestBouncedRequestsReachTheirOriginator(t *testing.T) {
+	nw := newNetwork(t, 3)
+	nw.campaign(1)
+	// Node 2 forwards to leader 1; before delivery, 2 becomes the leader.
+	if err := nw.node(2).rn.Propose([]byte("bounced")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.node(2).rn.ReadIndex([]byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	nw.processReady()
+	held := nw.queue
+	nw.queue = nil
+	nw.campaign(2)
+	if nw.leader() != 2 {
+		t.Fatalf("leader is %d, want 2", nw.leader())
+	}
+	nw.queue = held
+	nw.stabilize() // 1 is a follower now: it forwards both to 2
+	found := false
+	ents, _ := nw.node(2).storage.Entries(1, nw.node(2).raft().raftLog.lastIndex()+1, 1<<20)
+	for _, e := range ents {
+		found = found || string(e.Data) == "bounced"
+	}
+	if !found {
+		t.Fatal("the bounced proposal was not appended by its originator")
+	}
+	if rs := nw.node(2).readStates; len(rs) != 1 || string(rs[0].RequestCtx) != "r" {
+		t.Fatalf("bounced read index: read states %v", rs)
+	}
+}

@@ -125,7 +125,10 @@ func (rn *RawNode) Step(m pb.Message) error {
 	if m.To != rn.raft.id {
 		return fmt.Errorf("%w: addressed to %d, this is %d", ErrInvalidMessage, m.To, rn.raft.id)
 	}
-	if m.From == rn.raft.id {
+	// A proposal or read request forwarded to a leader that has since
+	// stepped down is forwarded again, and can come back to the node that
+	// first sent it, now the leader: it is that node's own request.
+	if m.From == rn.raft.id && m.Type != pb.MsgProp && m.Type != pb.MsgReadIndex {
 		return fmt.Errorf("%w: message from this node itself", ErrInvalidMessage)
 	}
 	if m.Type.IsResponse() && rn.raft.trk.Progress[m.From] == nil {
