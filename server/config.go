@@ -1,0 +1,289 @@
+package server
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cairndb/cairn/strong"
+)
+
+// Config is everything a node needs to start. The field names follow
+// etcd's flags (--name, --data-dir, --listen-client-urls, ...), so that a
+// user who runs etcd can read a cairn command line at a glance.
+type Config struct {
+	// Name is this member's human-readable name, unique in the cluster.
+	Name string
+	// DataDir holds the node's Pebble store (Raft log and state machine).
+	DataDir string
+	// ListenClientURLs are where the etcd v3 gRPC API listens.
+	ListenClientURLs []url.URL
+	// AdvertiseClientURLs are the client URLs told to other members and
+	// to clients (MemberList).
+	AdvertiseClientURLs []url.URL
+	// ListenPeerURLs are where the peer transport listens.
+	ListenPeerURLs []url.URL
+	// InitialAdvertisePeerURLs are this member's peer URLs as the others
+	// reach them.
+	InitialAdvertisePeerURLs []url.URL
+	// InitialCluster maps every initial member's name to its peer URLs.
+	InitialCluster map[string][]url.URL
+	// InitialClusterState is "new" (bootstrap) or "existing" (join).
+	InitialClusterState string
+	// InitialClusterToken distinguishes clusters built from the same
+	// configuration: member and cluster IDs are derived from it.
+	InitialClusterToken string
+	// ListenHTTP is the admin address (/health, /ready, /metrics, pprof).
+	ListenHTTP string
+	// ListenRedis is the RESP address of the eventual tier.
+	ListenRedis string
+	// QuotaBackendBytes bounds the state machine's size; past it the
+	// cluster raises the NOSPACE alarm and refuses writes, as etcd does.
+	QuotaBackendBytes int64
+	// TickInterval is the Raft tick (etcd's --heartbeat-interval).
+	TickInterval time.Duration
+	// ElectionTicks is the election timeout in ticks (etcd's
+	// --election-timeout divided by the heartbeat interval).
+	ElectionTicks int
+	// SnapshotCount is how many applied entries trigger a state-machine
+	// snapshot and log compaction (etcd's --snapshot-count).
+	SnapshotCount uint64
+	// SnapshotCatchUpEntries are the entries kept behind a snapshot, so a
+	// follower only slightly behind catches up from the log instead of a
+	// snapshot (etcd's --experimental-snapshot-catchup-entries).
+	SnapshotCatchUpEntries uint64
+	// MaxRequestBytes bounds a client request (etcd's
+	// --max-request-bytes, default 1.5 MiB).
+	MaxRequestBytes int
+	// MaxTxnOps bounds the operations of one Txn (etcd's --max-txn-ops).
+	MaxTxnOps int
+	// EnableFaultInjection turns on the transport's fault hook and its
+	// admin endpoint, for the verification harness. Off by default.
+	EnableFaultInjection bool
+}
+
+// Defaults for a single-node cluster in ./default.cairn, as `cairn server`
+// with no flags runs.
+const (
+	DefaultName          = "default"
+	DefaultClientURL     = "http://localhost:2379"
+	DefaultPeerURL       = "http://localhost:2380"
+	DefaultListenHTTP    = "127.0.0.1:8080"
+	DefaultListenRedis   = "127.0.0.1:6379"
+	DefaultClusterToken  = "cairn-cluster"
+	DefaultQuotaBytes    = 8 << 30
+	DefaultTickInterval  = 100 * time.Millisecond
+	DefaultElectionTicks = 10
+	DefaultSnapshotCount = 100000
+	DefaultCatchUp       = 5000
+	DefaultMaxRequest    = 1536 * 1024
+	DefaultMaxTxnOps     = 128
+)
+
+// DefaultConfig returns the configuration of `cairn server` with no flags.
+func DefaultConfig() Config {
+	client, peer := mustURL(DefaultClientURL), mustURL(DefaultPeerURL)
+	return Config{
+		Name:                     DefaultName,
+		DataDir:                  DefaultName + ".cairn",
+		ListenClientURLs:         []url.URL{client},
+		AdvertiseClientURLs:      []url.URL{client},
+		ListenPeerURLs:           []url.URL{peer},
+		InitialAdvertisePeerURLs: []url.URL{peer},
+		InitialCluster:           map[string][]url.URL{DefaultName: {peer}},
+		InitialClusterState:      "new",
+		InitialClusterToken:      DefaultClusterToken,
+		ListenHTTP:               DefaultListenHTTP,
+		ListenRedis:              DefaultListenRedis,
+		QuotaBackendBytes:        DefaultQuotaBytes,
+		TickInterval:             DefaultTickInterval,
+		ElectionTicks:            DefaultElectionTicks,
+		SnapshotCount:            DefaultSnapshotCount,
+		SnapshotCatchUpEntries:   DefaultCatchUp,
+		MaxRequestBytes:          DefaultMaxRequest,
+		MaxTxnOps:                DefaultMaxTxnOps,
+	}
+}
+
+func mustURL(s string) url.URL {
+	u, err := parseURL(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// ParseURLs parses a comma-separated URL list as etcd's flags take it.
+func ParseURLs(s string) ([]url.URL, error) {
+	var out []url.URL
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		u, err := parseURL(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no URL given")
+	}
+	return out, nil
+}
+
+func parseURL(s string) (url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return url.URL{}, fmt.Errorf("bad URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "unix" {
+		return url.URL{}, fmt.Errorf("URL %q: scheme must be http or https", s)
+	}
+	if u.Scheme == "https" {
+		return url.URL{}, fmt.Errorf("URL %q: TLS is not supported yet; use http", s)
+	}
+	if u.Host == "" || u.Port() == "" {
+		return url.URL{}, fmt.Errorf("URL %q: want scheme://host:port", s)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return url.URL{}, fmt.Errorf("URL %q: a path is not allowed", s)
+	}
+	u.Path = ""
+	return *u, nil
+}
+
+// ParseInitialCluster parses "name=url,name=url" (a name may repeat to
+// give several URLs), as etcd's --initial-cluster.
+func ParseInitialCluster(s string) (map[string][]url.URL, error) {
+	out := map[string][]url.URL{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, raw, ok := strings.Cut(part, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--initial-cluster entry %q: want name=url", part)
+		}
+		u, err := parseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("--initial-cluster member %q: %w", name, err)
+		}
+		out[name] = append(out[name], u)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--initial-cluster is empty")
+	}
+	return out, nil
+}
+
+// Validate reports the first inconsistency, in terms of the flags.
+func (c *Config) Validate() error {
+	switch {
+	case c.Name == "":
+		return errors.New("--name must not be empty")
+	case c.DataDir == "":
+		return errors.New("--data-dir must not be empty")
+	case len(c.ListenClientURLs) == 0:
+		return errors.New("--listen-client-urls must not be empty")
+	case len(c.AdvertiseClientURLs) == 0:
+		return errors.New("--advertise-client-urls must not be empty")
+	case len(c.ListenPeerURLs) == 0:
+		return errors.New("--listen-peer-urls must not be empty")
+	case len(c.InitialAdvertisePeerURLs) == 0:
+		return errors.New("--initial-advertise-peer-urls must not be empty")
+	case c.InitialClusterState != "new" && c.InitialClusterState != "existing":
+		return fmt.Errorf("--initial-cluster-state is %q, want new or existing", c.InitialClusterState)
+	case c.InitialClusterToken == "":
+		return errors.New("--initial-cluster-token must not be empty")
+	case c.QuotaBackendBytes <= 0:
+		return errors.New("--quota-backend-bytes must be positive")
+	case c.TickInterval <= 0 || c.ElectionTicks < 3:
+		return errors.New("the election timeout must be at least 3 heartbeat intervals")
+	case c.SnapshotCount == 0:
+		return errors.New("--snapshot-count must be positive")
+	case c.MaxRequestBytes <= 0 || c.MaxTxnOps <= 0:
+		return errors.New("--max-request-bytes and --max-txn-ops must be positive")
+	}
+	mine, ok := c.InitialCluster[c.Name]
+	if !ok {
+		return fmt.Errorf("--initial-cluster has no member named %q (--name)", c.Name)
+	}
+	if !sameURLs(mine, c.InitialAdvertisePeerURLs) {
+		return fmt.Errorf("--initial-cluster gives %s for %q but --initial-advertise-peer-urls is %s",
+			urlsString(mine), c.Name, urlsString(c.InitialAdvertisePeerURLs))
+	}
+	seen := map[uint64]string{}
+	for name, urls := range c.InitialCluster {
+		id := MemberID(urls, c.InitialClusterToken)
+		if other, dup := seen[id]; dup {
+			return fmt.Errorf("--initial-cluster members %q and %q have the same peer URLs", other, name)
+		}
+		seen[id] = name
+	}
+	return nil
+}
+
+func sameURLs(a, b []url.URL) bool {
+	return slices.Equal(sortedURLs(a), sortedURLs(b))
+}
+
+func sortedURLs(us []url.URL) []string {
+	s := make([]string, len(us))
+	for i, u := range us {
+		s[i] = u.String()
+	}
+	slices.Sort(s)
+	return s
+}
+
+func urlsString(us []url.URL) string { return strings.Join(sortedURLs(us), ",") }
+
+// MemberID derives a member's ID from its peer URLs and the cluster token,
+// so that every member computes the same IDs from the same
+// --initial-cluster without talking (the idea of etcd's member IDs). It is
+// never 0, which Raft reserves.
+func MemberID(peerURLs []url.URL, token string) uint64 {
+	h := sha256.New()
+	for _, s := range sortedURLs(peerURLs) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	h.Write([]byte(token))
+	id := binary.BigEndian.Uint64(h.Sum(nil)[:8])
+	if id == 0 {
+		id = 1
+	}
+	return id
+}
+
+// ClusterID derives the cluster's ID from its initial members.
+func ClusterID(memberIDs []uint64, token string) uint64 {
+	ids := slices.Sorted(slices.Values(memberIDs))
+	h := sha256.New()
+	var b [8]byte
+	for _, id := range ids {
+		binary.BigEndian.PutUint64(b[:], id)
+		h.Write(b[:])
+	}
+	h.Write([]byte(token))
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+// InitialMembers returns the initial members with their IDs, sorted by ID.
+func (c *Config) InitialMembers() []strong.Member {
+	out := make([]strong.Member, 0, len(c.InitialCluster))
+	for name, urls := range c.InitialCluster {
+		out = append(out, strong.Member{ID: MemberID(urls, c.InitialClusterToken), Name: name, PeerURLs: sortedURLs(urls)})
+	}
+	slices.SortFunc(out, func(a, b strong.Member) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}

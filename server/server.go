@@ -1,0 +1,239 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/cairndb/cairn/admin"
+	"github.com/cairndb/cairn/strong"
+	"github.com/cairndb/cairn/transport"
+)
+
+// Version is the cairn version; EtcdVersion the etcd API version it speaks.
+const (
+	Version     = "0.1.0-dev"
+	EtcdVersion = "3.7.3"
+)
+
+// Node is a running cairn node.
+type Node struct {
+	cfg       Config
+	log       *slog.Logger
+	db        *pebble.DB
+	transport *transport.Transport
+	strong    *strong.Server
+	peerSrv   *grpc.Server
+	clientSrv *grpc.Server
+	admin     *admin.Server
+	listeners []net.Listener
+	closeOnce sync.Once
+	// ClientAddrs and PeerAddr are the bound addresses (useful with port 0).
+	ClientAddrs []string
+	PeerAddr    string
+}
+
+// handlerRef lets the transport reach the strong tier, which is built
+// after it (the strong tier sends through the transport).
+type handlerRef struct{ s *strong.Server }
+
+func (h *handlerRef) HandleFrames(from uint64, frames [][]byte) { h.s.HandleFrames(from, frames) }
+func (h *handlerRef) HandleSnapshot(ctx context.Context, from uint64, header []byte, body io.Reader) error {
+	return h.s.HandleSnapshot(ctx, from, header, body)
+}
+
+// Start opens the data dir and starts every component of the node.
+func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	n = &Node{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "db"), &pebble.Options{Logger: pebbleLogger{log}})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	members := cfg.InitialMembers()
+	ids := make([]uint64, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	memberID := MemberID(cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken)
+	clusterID := ClusterID(ids, cfg.InitialClusterToken)
+	log = log.With("name", cfg.Name)
+	n.log = log
+
+	ref := &handlerRef{}
+	tcfg := transport.DefaultConfig()
+	tcfg.LocalID, tcfg.ClusterID = memberID, clusterID
+	tcfg.Handler = ref
+	tcfg.Logger = log.With("component", "transport")
+	tcfg.Registerer = reg
+	// A member that restarts must be reached again within about an
+	// election timeout, not after a minute of open breaker: Raft peers
+	// retry fast and cap the wait low (the breaker still stops the queue
+	// from filling with frames for a dead peer).
+	tcfg.BackoffMax = time.Second
+	tcfg.Breaker.OpenDuration = 500 * time.Millisecond
+	tcfg.Breaker.MaxOpenDuration = 2 * time.Second
+	if cfg.EnableFaultInjection {
+		tcfg.Faults = transport.NewFaults(uint64(time.Now().UnixNano()))
+	}
+	if n.transport, err = transport.New(tcfg); err != nil {
+		return nil, err
+	}
+	var clientURLs []string
+	for _, u := range cfg.AdvertiseClientURLs {
+		clientURLs = append(clientURLs, u.String())
+	}
+	n.strong, err = strong.New(strong.Config{
+		MemberID: memberID, ClusterID: clusterID, Name: cfg.Name, ClientURLs: clientURLs,
+		InitialMembers: members, DB: n.db, DataDir: cfg.DataDir, Transport: n.transport,
+		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotCount: cfg.SnapshotCount,
+		CatchUpEntries:  cfg.SnapshotCatchUpEntries,
+		MaxRequestBytes: cfg.MaxRequestBytes, MaxTxnOps: cfg.MaxTxnOps, QuotaBackendBytes: cfg.QuotaBackendBytes,
+		Logger: log.With("component", "strong"), Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ref.s = n.strong
+
+	n.peerSrv = grpc.NewServer(n.transport.ServerOptions()...)
+	n.transport.Register(n.peerSrv)
+	for _, u := range cfg.ListenPeerURLs {
+		ln, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			return nil, fmt.Errorf("--listen-peer-urls %s: %w", u.String(), err)
+		}
+		n.listeners = append(n.listeners, ln)
+		n.PeerAddr = ln.Addr().String()
+		go func() { _ = n.peerSrv.Serve(ln) }()
+	}
+	if err := n.strong.Start(); err != nil {
+		return nil, err
+	}
+
+	n.clientSrv = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+512*1024),
+		grpc.MaxSendMsgSize(1<<31-1),
+		grpc.MaxConcurrentStreams(1<<31-1),
+	)
+	n.strong.Register(n.clientSrv)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(n.clientSrv, hs)
+	for _, u := range cfg.ListenClientURLs {
+		ln, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			return nil, fmt.Errorf("--listen-client-urls %s: %w", u.String(), err)
+		}
+		n.listeners = append(n.listeners, ln)
+		n.ClientAddrs = append(n.ClientAddrs, ln.Addr().String())
+		go func() { _ = n.clientSrv.Serve(ln) }()
+	}
+
+	handlers := map[string]http.Handler{}
+	if tcfg.Faults != nil {
+		handlers["/debug/faults"] = faultsHandler(tcfg.Faults)
+	}
+	n.admin, err = admin.Start(admin.Config{
+		Addr: cfg.ListenHTTP, Gatherer: reg,
+		Checks:   admin.Checks{Health: n.strong.Health, Ready: n.strong.Ready},
+		Version:  map[string]string{"etcdserver": EtcdVersion, "etcdcluster": "3.7.0", "cairn": Version},
+		Handlers: handlers,
+		Logger:   log.With("component", "admin"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--listen-http %s: %w", cfg.ListenHTTP, err)
+	}
+	log.Info("cairn node started", "member", fmt.Sprintf("%x", memberID), "cluster", fmt.Sprintf("%x", clusterID),
+		"client", n.ClientAddrs, "peer", n.PeerAddr, "http", n.admin.Addr(), "data_dir", cfg.DataDir)
+	return n, nil
+}
+
+// AdminAddr returns the bound admin address.
+func (n *Node) AdminAddr() string { return n.admin.Addr() }
+
+// Strong returns the node's strong tier (for tests and tools).
+func (n *Node) Strong() *strong.Server { return n.strong }
+
+// Close stops every component in the reverse order and closes the store.
+func (n *Node) Close() {
+	n.closeOnce.Do(func() {
+		if n.admin != nil {
+			_ = n.admin.Close()
+		}
+		if n.clientSrv != nil {
+			stopGracefully(n.clientSrv, 2*time.Second)
+		}
+		if n.strong != nil {
+			n.strong.Stop()
+		}
+		if n.transport != nil {
+			_ = n.transport.Close()
+		}
+		if n.peerSrv != nil {
+			stopGracefully(n.peerSrv, time.Second)
+		}
+		for _, ln := range n.listeners {
+			_ = ln.Close()
+		}
+		if n.db != nil {
+			if err := n.db.Close(); err != nil && !errors.Is(err, pebble.ErrClosed) {
+				n.log.Error("closing the store", "err", err)
+			}
+		}
+		n.log.Info("cairn node stopped")
+	})
+}
+
+func stopGracefully(s *grpc.Server, within time.Duration) {
+	done := make(chan struct{})
+	go func() { s.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(within):
+		s.Stop()
+	}
+}
+
+// pebbleLogger sends Pebble's messages to slog.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	os.Exit(1)
+}

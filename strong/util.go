@@ -1,0 +1,5 @@
+package strong
+
+import "fmt"
+
+func hexID(id uint64) string { return fmt.Sprintf("%x", id) }
