@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cairndb/cairn/raft"
 	"github.com/cairndb/cairn/raft/raftpb"
 	"github.com/cairndb/cairn/sim"
 	"github.com/cairndb/cairn/sim/porcupinekv"
@@ -88,6 +89,8 @@ type cluster struct {
 	hist    sim.History
 	seq     uint64
 	stopped bool
+	// confChanges counts the membership changes proposed.
+	confChanges int
 }
 
 // Result summarises a run.
@@ -100,6 +103,8 @@ type Result struct {
 	Leaders int
 	// Applied is the number of entries applied by the cluster.
 	Applied int
+	// ConfChanges is the number of membership changes proposed.
+	ConfChanges int
 }
 
 // Run plays one seed: chaos for o.Steps events with clients running, a
@@ -110,7 +115,7 @@ func Run(seed uint64, o Options) (Result, error) {
 		return Result{}, err
 	}
 	err = c.run()
-	return Result{TraceHash: c.w.TraceHash(), Ops: c.hist.Len(), Leaders: len(c.check.leaders), Applied: len(c.check.applied)}, err
+	return Result{TraceHash: c.w.TraceHash(), Ops: c.hist.Len(), Leaders: len(c.check.leaders), Applied: len(c.check.applied), ConfChanges: c.confChanges}, err
 }
 
 func newCluster(seed uint64, o Options) (*cluster, error) {
@@ -213,7 +218,7 @@ func (c *cluster) caughtUp() error {
 			return fmt.Errorf("member %d down", m)
 		}
 		if n.applied != st.LastIndex {
-			return fmt.Errorf("member %d applied %d of %d", m, n.applied, st.LastIndex)
+			return fmt.Errorf("member %d applied %d of %d; leader %d: %s; member: %s", m, n.applied, st.LastIndex, id, describeStatus(l), describeStatus(n))
 		}
 	}
 	return nil
@@ -369,9 +374,14 @@ func (c *cluster) churn() {
 	default:
 		return
 	}
-	cc := raftpb.ConfChange{Changes: []raftpb.ConfChangeSingle{ch}}
-	if l.rn.ProposeConfChange(cc) == nil {
+	cc := raftpb.ConfChange{Transition: raftpb.TransitionAuto, Changes: []raftpb.ConfChangeSingle{ch}}
+	switch err := l.rn.ProposeConfChange(cc); {
+	case err == nil:
 		c.w.Note(fmt.Sprintf("churn: leader %d proposes %s", id, cc))
+		c.confChanges++
+	case !errors.Is(err, raft.ErrProposalDropped):
+		// Anything but "not now" means the adapter builds bad changes.
+		c.check.failf("churn: leader %d refused %s: %v", id, cc, err)
 	}
 	l.process()
 }

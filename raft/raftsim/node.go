@@ -39,6 +39,8 @@ type Node struct {
 	gen, base uint64
 	lastSnap  uint64
 	commit    uint64 // highest commit seen in this incarnation
+	// forceSnap asks for a snapshot at the next chance: a node was added.
+	forceSnap bool
 
 	ticks    int
 	writes   map[cmdID]func(porcupinekv.Output)
@@ -355,12 +357,18 @@ func (n *Node) apply(ents []raftpb.Entry) {
 				n.c.check.failf("node %d: conf change %d: %v", n.h.ID(), e.Index, err)
 				return
 			}
+			added := addsNode(n.cs, cc)
 			cs, err := n.rn.ApplyConfChange(cc)
 			if err != nil {
 				n.c.check.failf("node %d: apply conf change %d (%s): %v", n.h.ID(), e.Index, cc, err)
 				return
 			}
 			n.cs = cs
+			// A snapshot taken before this change does not name the added
+			// node, which must ignore it; if the log behind it is
+			// compacted, the node could never catch up. Snapshot now (as
+			// the strong tier does).
+			n.forceSnap = n.forceSnap || (added && n.c.opts.SnapshotEvery > 0)
 		}
 	}
 }
@@ -382,9 +390,11 @@ func (n *Node) serveReads() {
 // SnapshotEvery applied entries and compacts the log behind it.
 func (n *Node) maybeSnapshot() {
 	every := n.c.opts.SnapshotEvery
-	if every == 0 || n.applied < n.lastSnap+every {
+	force := n.forceSnap && n.applied > n.lastSnap
+	if (every == 0 || n.applied < n.lastSnap+every) && !force {
 		return
 	}
+	n.forceSnap = false
 	data := n.kv.encode()
 	s, err := n.store.CreateSnapshot(n.applied, &n.cs, data)
 	if err != nil {
@@ -434,4 +444,18 @@ func (n *Node) Leader() (bool, uint64) {
 	}
 	_, hs, ss, _ := n.rn.BasicStatus()
 	return ss.RaftState == raft.StateLeader, hs.Term
+}
+
+// addsNode reports whether cc gives a role to a node that has none in cs.
+func addsNode(cs raftpb.ConfState, cc raftpb.ConfChange) bool {
+	for _, ch := range cc.Changes {
+		if ch.Type == raftpb.ConfChangeRemoveNode {
+			continue
+		}
+		if !slices.Contains(cs.Voters, ch.NodeID) && !slices.Contains(cs.Learners, ch.NodeID) &&
+			!slices.Contains(cs.VotersOutgoing, ch.NodeID) && !slices.Contains(cs.LearnersNext, ch.NodeID) {
+			return true
+		}
+	}
+	return false
 }

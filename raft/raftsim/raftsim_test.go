@@ -36,20 +36,23 @@ func TestRaftSimDeterminism(t *testing.T) {
 }
 
 // TestRaftSimDoesWork guards against a vacuous pass: across a few seeds
-// the clusters elect leaders, apply entries and complete client operations.
+// the clusters elect leaders, apply entries, complete client operations
+// and change their membership.
 func TestRaftSimDoesWork(t *testing.T) {
 	var total Result
-	for seed := uint64(1); seed <= 6; seed++ {
-		r, err := Run(seed, OptionsForSeed(seed, 3000))
+	for seed := uint64(1); seed <= 12; seed++ {
+		r, err := Run(seed, OptionsForSeed(seed, 5000))
 		if err != nil {
 			t.Fatal(err)
 		}
 		total.Ops += r.Ops
 		total.Leaders += r.Leaders
 		total.Applied += r.Applied
+		total.ConfChanges += r.ConfChanges
 	}
-	t.Logf("6 seeds: %d client ops, %d led terms, %d entries applied", total.Ops, total.Leaders, total.Applied)
-	if total.Ops < 100 || total.Leaders < 6 || total.Applied < 100 {
+	t.Logf("12 seeds: %d client ops, %d led terms, %d entries applied, %d membership changes",
+		total.Ops, total.Leaders, total.Applied, total.ConfChanges)
+	if total.Ops < 100 || total.Leaders < 12 || total.Applied < 100 || total.ConfChanges < 3 {
 		t.Fatalf("too little happened: %+v", total)
 	}
 }
