@@ -116,6 +116,11 @@
 // only randomness, progress is visited in ascending ID order, and no map
 // iteration order can reach an output. Keep it so.
 //
+// HAZARD: the leader keys pending ReadIndex requests by their context
+// alone, and a request whose context is already pending is ignored: contexts
+// must be unique across the whole cluster (prefix them with the node ID),
+// not only within one node.
+//
 // HAZARD: Storage errors other than ErrCompacted, ErrUnavailable and
 // ErrSnapshotTemporarilyUnavailable make the core panic: it cannot know what
 // a storage failure did to its log.
