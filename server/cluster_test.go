@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func newTestCluster(t *testing.T, size int) *testCluster {
 }
 
 func testLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(slog.NewTextHandler(testLogOut, nil))
 }
 
 func (c *testCluster) start(i int) {
@@ -161,3 +162,11 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// testLogOut receives the nodes' logs: CAIRN_TEST_LOG=1 shows them.
+var testLogOut = func() io.Writer {
+	if os.Getenv("CAIRN_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}()

@@ -2,8 +2,6 @@ package server
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -247,36 +245,15 @@ func sortedURLs(us []url.URL) []string {
 
 func urlsString(us []url.URL) string { return strings.Join(sortedURLs(us), ",") }
 
-// MemberID derives a member's ID from its peer URLs and the cluster token,
-// so that every member computes the same IDs from the same
-// --initial-cluster without talking (the idea of etcd's member IDs). It is
-// never 0, which Raft reserves.
+// MemberID derives a member's ID from its peer URLs and the cluster token
+// (see strong.MemberID).
 func MemberID(peerURLs []url.URL, token string) uint64 {
-	h := sha256.New()
-	for _, s := range sortedURLs(peerURLs) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	h.Write([]byte(token))
-	id := binary.BigEndian.Uint64(h.Sum(nil)[:8])
-	if id == 0 {
-		id = 1
-	}
-	return id
+	return strong.MemberID(sortedURLs(peerURLs), token)
 }
 
-// ClusterID derives the cluster's ID from its initial members.
-func ClusterID(memberIDs []uint64, token string) uint64 {
-	ids := slices.Sorted(slices.Values(memberIDs))
-	h := sha256.New()
-	var b [8]byte
-	for _, id := range ids {
-		binary.BigEndian.PutUint64(b[:], id)
-		h.Write(b[:])
-	}
-	h.Write([]byte(token))
-	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
-}
+// ClusterID derives the cluster's ID from the cluster token alone, so a
+// member that joins later computes the same ID as the founders.
+func ClusterID(token string) uint64 { return strong.ClusterID(token) }
 
 // InitialMembers returns the initial members with their IDs, sorted by ID.
 func (c *Config) InitialMembers() []strong.Member {

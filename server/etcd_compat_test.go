@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,5 +347,40 @@ func TestLaggingMemberCatchesUpFromASnapshot(t *testing.T) {
 	}
 	if hashes[0] != hashes[1] || hashes[1] != hashes[2] {
 		t.Fatalf("HashKV differs between members: %v", hashes)
+	}
+}
+
+// TestConcurrentReadsOnEveryMemberAreAnsweredFirstTime: linearizable reads
+// from every member at once each get their read index on the first ask.
+// (Members once used the same ReadIndex contexts, and the leader answered
+// only one of two colliding requests; the other waited for a retry.)
+func TestConcurrentReadsOnEveryMemberAreAnsweredFirstTime(t *testing.T) {
+	c := newTestCluster(t, 3)
+	cx := ctx(t)
+	if _, err := c.client(0).Put(cx, "r", "1"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for node := range 3 {
+		cli := c.client(node)
+		wg.Go(func() {
+			for range 50 {
+				if _, err := cli.Get(cx, "r"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 3 {
+		_, metrics := httpGet(t, "http://"+c.nodes[i].AdminAddr()+"/metrics")
+		if !strings.Contains(metrics, "cairn_strong_read_index_retries_total 0") {
+			for _, line := range strings.Split(metrics, "\n") {
+				if strings.HasPrefix(line, "cairn_strong_read_index_retries_total") {
+					t.Errorf("member %d asked for a read index again: %s", i, line)
+				}
+			}
+		}
 	}
 }

@@ -16,12 +16,14 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cairndb/cairn/admin"
 	"github.com/cairndb/cairn/strong"
+	"github.com/cairndb/cairn/strong/concurrency"
 	"github.com/cairndb/cairn/transport"
 )
 
@@ -40,6 +42,11 @@ type Node struct {
 	strong    *strong.Server
 	peerSrv   *grpc.Server
 	clientSrv *grpc.Server
+
+	// selfClient is the Election and Lock services' client of this
+	// node's own client port.
+	selfClient *clientv3.Client
+
 	admin     *admin.Server
 	listeners []net.Listener
 	closeOnce sync.Once
@@ -81,12 +88,8 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
 	members := cfg.InitialMembers()
-	ids := make([]uint64, len(members))
-	for i, m := range members {
-		ids[i] = m.ID
-	}
 	memberID := MemberID(cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken)
-	clusterID := ClusterID(ids, cfg.InitialClusterToken)
+	clusterID := ClusterID(cfg.InitialClusterToken)
 	log = log.With("name", cfg.Name)
 	n.log = log
 
@@ -115,7 +118,7 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 	}
 	n.strong, err = strong.New(strong.Config{
 		MemberID: memberID, ClusterID: clusterID, Name: cfg.Name, ClientURLs: clientURLs,
-		InitialMembers: members, DB: n.db, DataDir: cfg.DataDir, Transport: n.transport,
+		InitialMembers: members, Join: cfg.InitialClusterState == "existing", ClusterToken: cfg.InitialClusterToken, DB: n.db, DataDir: cfg.DataDir, Transport: n.transport,
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotCount: cfg.SnapshotCount,
 		CatchUpEntries:  cfg.SnapshotCatchUpEntries,
 		MaxRequestBytes: cfg.MaxRequestBytes, MaxTxnOps: cfg.MaxTxnOps, QuotaBackendBytes: cfg.QuotaBackendBytes,
@@ -149,6 +152,7 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 	n.strong.Register(n.clientSrv)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(n.clientSrv, hs)
+	var clientLns []net.Listener
 	for _, u := range cfg.ListenClientURLs {
 		ln, err := net.Listen("tcp", u.Host)
 		if err != nil {
@@ -156,6 +160,23 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 		}
 		n.listeners = append(n.listeners, ln)
 		n.ClientAddrs = append(n.ClientAddrs, ln.Addr().String())
+		clientLns = append(clientLns, ln)
+	}
+	// Election and Lock run on the node's own KV, Lease and Watch through
+	// a client of its first client listener, as etcd's do. The client
+	// dials lazily, so it needs neither Serve nor a leader yet; gRPC wants
+	// every service registered before Serve.
+	if n.selfClient, err = concurrency.NewLocalClient(n.ClientAddrs[0]); err != nil {
+		return nil, err
+	}
+	ccfg := concurrency.DefaultConfig()
+	ccfg.Client = n.selfClient
+	ccfg.Logger = log.With("component", "concurrency")
+	ccfg.Registerer = reg
+	if err := concurrency.Register(n.clientSrv, ccfg); err != nil {
+		return nil, err
+	}
+	for _, ln := range clientLns {
 		go func() { _ = n.clientSrv.Serve(ln) }()
 	}
 
@@ -189,6 +210,11 @@ func (n *Node) Close() {
 	n.closeOnce.Do(func() {
 		if n.admin != nil {
 			_ = n.admin.Close()
+		}
+		if n.selfClient != nil {
+			// First, so that calls blocked in Lock, Campaign or Observe
+			// end now instead of holding up the graceful stop.
+			_ = n.selfClient.Close()
 		}
 		if n.clientSrv != nil {
 			stopGracefully(n.clientSrv, 2*time.Second)

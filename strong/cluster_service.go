@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/cairndb/cairn/raft/raftpb"
 )
@@ -45,13 +45,10 @@ func (c *clusterService) MemberAdd(ctx context.Context, req *etcdserverpb.Member
 	if len(req.PeerURLs) == 0 {
 		return nil, rpctypes.ErrGRPCMemberBadURLs
 	}
-	var urls []url.URL
 	for _, s := range req.PeerURLs {
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" {
+		if u, err := url.Parse(s); err != nil || u.Host == "" || u.Port() == "" {
 			return nil, rpctypes.ErrGRPCMemberBadURLs
 		}
-		urls = append(urls, *u)
 	}
 	existing, err := c.s.sm.members()
 	if err != nil {
@@ -66,7 +63,10 @@ func (c *clusterService) MemberAdd(ctx context.Context, req *etcdserverpb.Member
 			}
 		}
 	}
-	m := Member{ID: c.s.ids.id(), PeerURLs: req.PeerURLs, IsLearner: req.IsLearner}
+	m := Member{ID: MemberID(req.PeerURLs, c.s.cfg.ClusterToken), PeerURLs: req.PeerURLs, IsLearner: req.IsLearner}
+	if _, ok, _ := c.s.sm.member(m.ID); ok {
+		return nil, rpctypes.ErrGRPCMemberExist
+	}
 	typ := raftpb.ConfChangeAddNode
 	if req.IsLearner {
 		typ = raftpb.ConfChangeAddLearnerNode
@@ -122,8 +122,53 @@ func (c *clusterService) MemberPromote(ctx context.Context, req *etcdserverpb.Me
 	return &etcdserverpb.MemberPromoteResponse{Header: c.s.header(c.s.sm.kv.Rev()), Members: toPBMembers(ms)}, nil
 }
 
-func (c *clusterService) MemberUpdate(context.Context, *etcdserverpb.MemberUpdateRequest) (*etcdserverpb.MemberUpdateResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "cairn: MemberUpdate (changing a member's peer URLs) is not supported yet; remove and add the member")
+// MemberUpdate changes a member's peer URLs. The change travels as a
+// configuration entry that keeps the member's role (a no-op for Raft)
+// and carries the new record, so every member applies it in log order.
+func (c *clusterService) MemberUpdate(ctx context.Context, req *etcdserverpb.MemberUpdateRequest) (*etcdserverpb.MemberUpdateResponse, error) {
+	if len(req.PeerURLs) == 0 {
+		return nil, rpctypes.ErrGRPCMemberBadURLs
+	}
+	for _, s := range req.PeerURLs {
+		if u, err := url.Parse(s); err != nil || u.Host == "" || u.Port() == "" {
+			return nil, rpctypes.ErrGRPCMemberBadURLs
+		}
+	}
+	m, ok, err := c.s.sm.member(req.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, rpctypes.ErrGRPCMemberNotFound
+	}
+	m.PeerURLs = req.PeerURLs
+	typ := raftpb.ConfChangeAddNode
+	if m.IsLearner {
+		typ = raftpb.ConfChangeAddLearnerNode
+	}
+	if _, err := c.s.changeMembership(ctx, typ, m); err != nil {
+		return nil, err
+	}
+	// Raft shows no change for a role kept, so wait for the record.
+	for {
+		got, _, err := c.s.sm.member(req.ID)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Equal(got.PeerURLs, req.PeerURLs) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, contextError(ctx)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ms, err := c.s.sm.members()
+	if err != nil {
+		return nil, err
+	}
+	return &etcdserverpb.MemberUpdateResponse{Header: c.s.header(c.s.sm.kv.Rev()), Members: toPBMembers(ms)}, nil
 }
 
 // changeMembership proposes a one-member configuration change carrying
@@ -133,6 +178,6 @@ func (s *Server) changeMembership(ctx context.Context, typ raftpb.ConfChangeType
 	if err != nil {
 		return raftpb.ConfState{}, err
 	}
-	cc := raftpb.ConfChange{Changes: []raftpb.ConfChangeSingle{{Type: typ, NodeID: m.ID}}, Context: rec}
+	cc := raftpb.ConfChange{Transition: raftpb.TransitionAuto, Changes: []raftpb.ConfChangeSingle{{Type: typ, NodeID: m.ID}}, Context: rec}
 	return s.node.proposeConfChange(ctx, cc, s.timeout)
 }

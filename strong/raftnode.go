@@ -94,6 +94,10 @@ type raftNode struct {
 
 	pendingSnaps map[uint64]string // snapshot index -> received file
 
+	// forceSnap asks for a snapshot after the current Ready (a member
+	// was added and must start from one).
+	forceSnap bool
+
 	// onRole is told when this member gains or loses leadership.
 	onRole func(leader bool)
 }
@@ -128,8 +132,10 @@ type snapStatus struct {
 // queue bounds for the Raft loop's inputs: past them senders wait (or,
 // for peer messages, the transport's stream applies back-pressure).
 const (
-	proposalQueue = 4096
-	recvQueue     = 4096
+	// maxPendingReads bounds the ReadIndex requests awaiting an answer.
+	maxPendingReads = 1024
+	proposalQueue   = 4096
+	recvQueue       = 4096
 )
 
 func (n *raftNode) start() {
@@ -204,6 +210,11 @@ func (n *raftNode) run() {
 			if err := n.rn.ReadIndex(r.ctx); err != nil {
 				r.errc <- err
 			} else {
+				if len(n.reads) >= maxPendingReads {
+					// Rounds that were asked again leave their old
+					// request here if its answer never came.
+					clear(n.reads)
+				}
 				n.reads[string(r.ctx)] = r.answer
 			}
 		case s := <-n.snapRecv:
@@ -267,6 +278,7 @@ func (n *raftNode) handleReady() error {
 	}
 	if !rd.HardState.IsEmpty() {
 		n.term.Store(rd.HardState.Term)
+		n.m.committedIndex.Set(float64(rd.HardState.Commit))
 	}
 	// Messages first: the leader replicates in parallel with its own
 	// fsync (every message in a Ready is safe to send now).
@@ -429,6 +441,12 @@ func (n *raftNode) applyEntries(ents []raftpb.Entry) error {
 			if err != nil {
 				return fmt.Errorf("conf change at %d: %w", e.Index, err)
 			}
+			if addsNewMember(n.confState(), cc) {
+				// The initial configuration is not in the log (it was
+				// bootstrapped into the storage), so a new member must start
+				// from a snapshot: take one here and compact behind it.
+				n.forceSnap = true
+			}
 			cs, err := n.rn.ApplyConfChange(cc)
 			if err != nil {
 				return fmt.Errorf("apply conf change at %d: %w", e.Index, err)
@@ -456,8 +474,14 @@ func confChangeWaitID(index uint64) uint64 { return 1<<63 | index }
 // first: the log it replaces must not be the only copy of any effect.
 func (n *raftNode) maybeSnapshot() error {
 	applied := n.applied.get()
-	if applied < n.snapI+n.snapshotCount {
+	force := n.forceSnap && applied > n.snapI
+	if applied < n.snapI+n.snapshotCount && !force {
 		return nil
+	}
+	catchUp := n.catchUp
+	if force {
+		catchUp = 0
+		n.forceSnap = false
 	}
 	if err := n.sm.Sync(); err != nil {
 		return fmt.Errorf("sync state machine: %w", err)
@@ -469,9 +493,9 @@ func (n *raftNode) maybeSnapshot() error {
 		return fmt.Errorf("create snapshot at %d: %w", applied, err)
 	}
 	n.snapI = applied
-	if applied > n.catchUp {
-		if err := n.storage.Compact(applied - n.catchUp); err != nil && !errors.Is(err, raft.ErrCompacted) {
-			return fmt.Errorf("compact log to %d: %w", applied-n.catchUp, err)
+	if applied > catchUp {
+		if err := n.storage.Compact(applied - catchUp); err != nil && !errors.Is(err, raft.ErrCompacted) {
+			return fmt.Errorf("compact log to %d: %w", applied-catchUp, err)
 		}
 	}
 	n.log.Info("raft snapshot taken", "index", applied)
@@ -512,4 +536,23 @@ func (n *raftNode) status() nodeStatus {
 	case <-n.stopc:
 		return nodeStatus{}
 	}
+}
+
+// addsNewMember reports whether cc adds a node that is in no role yet.
+func addsNewMember(cs raftpb.ConfState, cc raftpb.ConfChange) bool {
+	for _, ch := range cc.Changes {
+		if ch.Type != raftpb.ConfChangeAddNode && ch.Type != raftpb.ConfChangeAddLearnerNode {
+			continue
+		}
+		known := false
+		for _, ids := range [][]uint64{cs.Voters, cs.Learners, cs.VotersOutgoing, cs.LearnersNext} {
+			for _, id := range ids {
+				known = known || id == ch.NodeID
+			}
+		}
+		if !known {
+			return true
+		}
+	}
+	return false
 }

@@ -66,6 +66,8 @@ func (n *raftNode) replicate(ctx context.Context, req *etcdserverpb.InternalRaft
 	defer cancel()
 	ch := n.waiters.register(req.ID)
 	start := time.Now()
+	n.m.pending.Inc()
+	defer n.m.pending.Dec()
 	select {
 	case n.propc <- proposal{id: req.ID, data: data}:
 	case <-ctx.Done():
@@ -223,34 +225,66 @@ func (b *readBatcher) loop() {
 	}
 }
 
-// round does one ReadIndex and waits for the apply to reach it.
+// readIndexRetry is how long a ReadIndex round waits for its answer
+// before it asks again: a request forwarded to a leader that just lost
+// its place, or a lost message, must not stall every read of the batch
+// for the whole request timeout (etcd retries after 500ms too).
+const readIndexRetry = 500 * time.Millisecond
+
+// readIndexNoLeaderRetry is the wait before asking again when the member
+// knows no leader at all.
+const readIndexNoLeaderRetry = 20 * time.Millisecond
+
+// round confirms a read index with the leader, asking again when an
+// answer does not come, and waits for the apply to reach it.
 func (b *readBatcher) round() error {
 	start := time.Now()
-	var rctx [8]byte
-	binary.BigEndian.PutUint64(rctx[:], b.seq.Add(1))
-	req := readRequest{ctx: rctx[:], answer: make(chan uint64, 1), errc: make(chan error, 1)}
-	timer := time.NewTimer(b.timeout)
-	defer timer.Stop()
-	select {
-	case b.n.readc <- req:
-	case <-timer.C:
-		return rpctypes.ErrGRPCTimeout
-	case <-b.n.stopc:
-		return rpctypes.ErrGRPCStopped
-	}
+	deadline := time.NewTimer(b.timeout)
+	defer deadline.Stop()
 	var index uint64
-	select {
-	case index = <-req.answer:
-	case err := <-req.errc:
-		return b.n.proposalError(err)
-	case <-timer.C:
-		return rpctypes.ErrGRPCTimeout
-	case <-b.n.stopc:
-		return rpctypes.ErrGRPCStopped
+	for answered := false; !answered; {
+		// The leader keys pending reads by this context, so it must be
+		// unique across members, not only here.
+		var rctx [16]byte
+		binary.BigEndian.PutUint64(rctx[:8], b.n.id)
+		binary.BigEndian.PutUint64(rctx[8:], b.seq.Add(1))
+		req := readRequest{ctx: rctx[:], answer: make(chan uint64, 1), errc: make(chan error, 1)}
+		select {
+		case b.n.readc <- req:
+		case <-deadline.C:
+			return rpctypes.ErrGRPCTimeout
+		case <-b.n.stopc:
+			return rpctypes.ErrGRPCStopped
+		}
+		retry := time.NewTimer(readIndexRetry)
+		select {
+		case index = <-req.answer:
+			answered = true
+		case err := <-req.errc:
+			// No leader known yet (an election is running): ask again
+			// soon, until the deadline.
+			retry.Reset(readIndexNoLeaderRetry)
+			select {
+			case <-retry.C:
+			case <-deadline.C:
+				return b.n.proposalError(err)
+			case <-b.n.stopc:
+				return rpctypes.ErrGRPCStopped
+			}
+		case <-retry.C:
+			b.n.m.readIndexRetries.Inc()
+		case <-deadline.C:
+			retry.Stop()
+			return rpctypes.ErrGRPCTimeout
+		case <-b.n.stopc:
+			retry.Stop()
+			return rpctypes.ErrGRPCStopped
+		}
+		retry.Stop()
 	}
 	select {
 	case <-b.n.applied.wait(index):
-	case <-timer.C:
+	case <-deadline.C:
 		return rpctypes.ErrGRPCTimeout
 	case <-b.n.stopc:
 		return rpctypes.ErrGRPCStopped

@@ -49,8 +49,14 @@ type Config struct {
 	Name string
 	// ClientURLs are this member's advertised client URLs.
 	ClientURLs []string
-	// InitialMembers bootstrap a new cluster (ignored on restart).
+	// InitialMembers bootstrap a new cluster (ignored on restart). When
+	// Join is set they are the members to contact instead: this member
+	// was added to a running cluster (MemberAdd) and waits for the
+	// leader's snapshot.
 	InitialMembers []Member
+	Join           bool
+	// ClusterToken is the token member IDs are derived from (MemberID).
+	ClusterToken string
 	// DB is the node's Pebble store, shared with other components.
 	DB *pebble.DB
 	// DataDir holds received snapshots while they are installed.
@@ -116,9 +122,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	first, _ := storage.FirstIndex()
 	fresh := hs.IsEmpty() && len(cs.Voters) == 0 && first <= 1
-	if fresh {
+	switch {
+	case fresh && cfg.Join:
+		// Nothing to bootstrap: the configuration, the members and the
+		// state all arrive with the leader's first snapshot.
+		log.Info("joining an existing cluster; waiting for the leader", "cluster", fmt.Sprintf("%x", cfg.ClusterID))
+	case fresh:
 		if len(cfg.InitialMembers) == 0 {
-			return nil, errors.New("strong: empty data dir and no initial cluster (joining an existing cluster is not supported yet)")
+			return nil, errors.New("strong: empty data dir and no initial cluster")
 		}
 		voters := make([]uint64, 0, len(cfg.InitialMembers))
 		for _, m := range cfg.InitialMembers {
@@ -138,10 +149,10 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("strong: bootstrap: %w", err)
 		}
 		log.Info("bootstrapped a new cluster", "members", len(voters), "cluster", fmt.Sprintf("%x", cfg.ClusterID))
-	} else if stored := sm.clusterID(); stored != 0 && stored != cfg.ClusterID {
-		log.Warn("the data dir belongs to another cluster configuration; keeping its cluster ID",
-			"stored", fmt.Sprintf("%x", stored), "configured", fmt.Sprintf("%x", cfg.ClusterID))
-		cfg.ClusterID = stored
+	default:
+		if stored := sm.clusterID(); stored != 0 && stored != cfg.ClusterID {
+			return nil, fmt.Errorf("strong: the data dir belongs to cluster %x, but --initial-cluster-token gives %x", stored, cfg.ClusterID)
+		}
 	}
 	snap, _ := storage.Snapshot()
 	rc := raft.DefaultConfig()
@@ -159,7 +170,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strong: raft: %w", err)
 	}
-	m := newMetrics(cfg.Registerer)
+	m := newMetrics(cfg.Registerer, func() float64 { return float64(sm.sizeBytes()) })
 	n := &raftNode{
 		id: cfg.MemberID, log: log, rn: rn, storage: storage, sm: sm, send: cfg.Transport, m: m,
 		tick: cfg.TickInterval, electionTicks: cfg.ElectionTicks, snapshotCount: cfg.SnapshotCount, catchUp: cfg.CatchUpEntries,
@@ -204,6 +215,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
+	if len(members) == 0 {
+		// A joining member knows its peers only from its flags until the
+		// snapshot brings the member list.
+		members = s.cfg.InitialMembers
+	}
 	for _, m := range members {
 		if m.ID == s.cfg.MemberID {
 			continue
@@ -219,6 +235,7 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// addPeer connects the transport to a member (adding or updating it).
 func (s *Server) addPeer(m Member) error {
 	if len(m.PeerURLs) == 0 {
 		return fmt.Errorf("strong: member %x has no peer URL", m.ID)
@@ -227,7 +244,10 @@ func (s *Server) addPeer(m Member) error {
 	if err != nil {
 		return fmt.Errorf("strong: member %x peer URL: %w", m.ID, err)
 	}
-	return s.cfg.Transport.AddPeer(m.ID, u.Host)
+	if err := s.cfg.Transport.AddPeer(m.ID, u.Host); err != nil {
+		return s.cfg.Transport.UpdatePeer(m.ID, u.Host)
+	}
+	return nil
 }
 
 // Stop stops the Raft loop and waits for it. It does not close the DB.

@@ -197,8 +197,15 @@ func (sm *stateMachine) ApplyConfChange(index uint64, cc raftpb.ConfChange, _ ra
 			}
 			if old, ok, err := sm.member(ch.NodeID); err != nil {
 				return err
-			} else if ok && m.ID == 0 {
-				m = old
+			} else if ok {
+				// A promotion or an update: keep what the entry does not
+				// change.
+				if m.ID == 0 {
+					m = old
+				}
+				if m.Name == "" {
+					m.Name, m.ClientURLs = old.Name, old.ClientURLs
+				}
 			}
 			m.ID = ch.NodeID
 			m.IsLearner = ch.Type == raftpb.ConfChangeAddLearnerNode
