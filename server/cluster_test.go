@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/cairndb/cairn/internal/testutil"
 )
 
 // testCluster is a cluster of in-process nodes on loopback ports.
@@ -23,29 +24,9 @@ type testCluster struct {
 	nodes []*Node
 }
 
-// freePorts reserves n distinct loopback ports (released before use, so a
-// rare collision with another process is possible).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var lns []net.Listener
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return ports
-}
-
 func newTestCluster(t *testing.T, size int) *testCluster {
 	t.Helper()
-	ports := freePorts(t, 3*size)
+	ports := testutil.FreePorts(t, 3*size)
 	c := &testCluster{t: t}
 	initial := map[string][]url.URL{}
 	for i := range size {

@@ -99,13 +99,14 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 	tcfg.Handler = ref
 	tcfg.Logger = log.With("component", "transport")
 	tcfg.Registerer = reg
-	// A member that restarts must be reached again within about an
-	// election timeout, not after a minute of open breaker: Raft peers
-	// retry fast and cap the wait low (the breaker still stops the queue
-	// from filling with frames for a dead peer).
-	tcfg.BackoffMax = time.Second
-	tcfg.Breaker.OpenDuration = 500 * time.Millisecond
-	tcfg.Breaker.MaxOpenDuration = 2 * time.Second
+	// A member that restarts must hear from the leader within a fraction
+	// of an election timeout (etcd's peers retry every 100ms), not after a
+	// minute of open breaker: Raft peers retry fast and cap the wait low.
+	// The breaker still stops the queue filling with frames for a dead
+	// peer; a dial to a dead loopback or LAN peer fails in microseconds.
+	tcfg.BackoffMax = 250 * time.Millisecond
+	tcfg.Breaker.OpenDuration = 100 * time.Millisecond
+	tcfg.Breaker.MaxOpenDuration = 400 * time.Millisecond
 	if cfg.EnableFaultInjection {
 		tcfg.Faults = transport.NewFaults(uint64(time.Now().UnixNano()))
 	}
@@ -122,7 +123,7 @@ func Start(cfg Config, log *slog.Logger) (n *Node, err error) {
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotCount: cfg.SnapshotCount,
 		CatchUpEntries:  cfg.SnapshotCatchUpEntries,
 		MaxRequestBytes: cfg.MaxRequestBytes, MaxTxnOps: cfg.MaxTxnOps, QuotaBackendBytes: cfg.QuotaBackendBytes,
-		Logger: log.With("component", "strong"), Registerer: reg,
+		Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return nil, err

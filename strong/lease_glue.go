@@ -43,7 +43,7 @@ func (sm *stateMachine) openLessor() error {
 	lc.MinTTL = lease.MinTTLFor(sm.cfg.ElectionTicks, sm.cfg.TickInterval)
 	lc.RevokeRetryInterval = 5*time.Second + 2*time.Duration(sm.cfg.ElectionTicks)*sm.cfg.TickInterval
 	lc.Backend = leaseBackend{meta: sm.meta}
-	lc.Logger = sm.log.With("component", "lessor")
+	lc.Logger = sm.base
 	lc.Registerer = sm.cfg.Registerer
 	l, err := lease.NewLessor(lc, sm.kv.ForEachLeasedKey)
 	if err != nil {

@@ -105,14 +105,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CatchUpEntries == 0 {
 		cfg.CatchUpEntries = 5000
 	}
-	log := cfg.Logger.With("member", fmt.Sprintf("%x", cfg.MemberID))
+	// Sub-packages tag their own lines with a component; base has none,
+	// so that no line carries the key twice.
+	base := cfg.Logger.With("member", fmt.Sprintf("%x", cfg.MemberID))
+	log := base.With("component", "strong")
 	storage, err := raftlog.Open(cfg.DB, raftlog.Options{
-		KeyPrefix: raftlog.DefaultKeyPrefix, CacheBytes: 64 << 20, Registerer: cfg.Registerer, Logger: log,
+		KeyPrefix: raftlog.DefaultKeyPrefix, CacheBytes: 64 << 20, Registerer: cfg.Registerer, Logger: base,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("strong: open raft log: %w", err)
 	}
-	sm, err := newStateMachine(cfg, log)
+	sm, err := newStateMachine(cfg, base)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 	rc.ElectionTick = cfg.ElectionTicks
 	rc.HeartbeatTick = 1
 	rc.Rand = rand.New(rand.NewPCG(cfg.MemberID, uint64(time.Now().UnixNano())))
-	rc.Logger = log.With("component", "raft")
+	rc.Logger = base.With("component", "raft")
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
 		return nil, fmt.Errorf("strong: raft: %w", err)
@@ -187,7 +190,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.reads = newReadBatcher(n, s.timeout)
 	wo := watch.DefaultOptions()
-	wo.Logger = log.With("component", "watch")
+	wo.Logger = base
 	wo.Registerer = cfg.Registerer
 	if s.watchHub, err = watch.NewHub(sm.kv, wo); err != nil {
 		return nil, err
@@ -339,7 +342,9 @@ func (s *Server) header(rev int64) *etcdserverpb.ResponseHeader {
 func (s *Server) replicate(ctx context.Context, req *etcdserverpb.InternalRaftRequest) (any, error) {
 	req.ID = s.ids.id()
 	req.Header = &etcdserverpb.RequestHeader{ID: req.ID}
-	return s.node.replicate(ctx, req, s.cfg.MaxRequestBytes+1024, s.timeout)
+	// etcd's rule: the whole marshalled request, not just the value, must
+	// fit in --max-request-bytes.
+	return s.node.replicate(ctx, req, s.cfg.MaxRequestBytes, s.timeout)
 }
 
 // publishAttributes replicates this member's name and client URLs, as

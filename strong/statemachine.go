@@ -39,6 +39,8 @@ type stateMachine struct {
 	db   *pebble.DB
 	kv   *mvcc.Store
 	meta metaStore
+	// base is the member's logger for the packages below.
+	base *slog.Logger
 	// lessor is the lease table (replicated) and, on the leader, the
 	// expiry clock.
 	lessor *lease.Lessor
@@ -49,13 +51,15 @@ type stateMachine struct {
 	applyMu sync.Mutex
 }
 
-func newStateMachine(cfg Config, log *slog.Logger) (*stateMachine, error) {
-	sm := &stateMachine{cfg: cfg, log: log, db: cfg.DB, meta: metaStore{db: cfg.DB}}
+// newStateMachine opens the state machine; base is the member's logger
+// without a component (the packages under it add their own).
+func newStateMachine(cfg Config, base *slog.Logger) (*stateMachine, error) {
+	sm := &stateMachine{cfg: cfg, log: base.With("component", "strong"), db: cfg.DB, meta: metaStore{db: cfg.DB}, base: base}
 	opts := mvcc.DefaultOptions()
 	opts.MaxKeySize = cfg.MaxRequestBytes
 	opts.MaxValueSize = cfg.MaxRequestBytes
 	opts.Registerer = cfg.Registerer
-	opts.Logger = log.With("component", "mvcc")
+	opts.Logger = base
 	opts.OnCommit = sm.onCommit
 	kv, err := mvcc.Open(cfg.DB, opts)
 	if err != nil {

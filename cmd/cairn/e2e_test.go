@@ -5,31 +5,15 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// etcdctlPath finds etcd's own etcdctl: $CAIRN_ETCDCTL, then PATH. CI
-// builds it (internal/tools/build-etcdctl.sh) and sets CAIRN_REQUIRE_ETCDCTL
-// so that a missing etcdctl fails the run instead of skipping.
-func etcdctlPath(t *testing.T) string {
-	if p := os.Getenv("CAIRN_ETCDCTL"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("etcdctl"); err == nil {
-		return p
-	}
-	if os.Getenv("CAIRN_REQUIRE_ETCDCTL") != "" {
-		t.Fatal("etcdctl is required (CAIRN_REQUIRE_ETCDCTL) but not found; run internal/tools/build-etcdctl.sh")
-	}
-	t.Skip("etcdctl not found: run internal/tools/build-etcdctl.sh and set CAIRN_ETCDCTL")
-	return ""
-}
+	"github.com/cairndb/cairn/internal/testutil"
+)
 
 // TestDevClusterWithEtcdctl is the README's first command end to end:
 // `cairn dev` starts three real server processes on the design's ports,
@@ -38,7 +22,7 @@ func TestDevClusterWithEtcdctl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	etcdctl := etcdctlPath(t)
+	etcdctl := testutil.EtcdctlPath(t)
 	for _, port := range []string{"2379", "12379", "22379", "2380", "12380", "22380", "8080", "18080", "28080"} {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 		if err != nil {
