@@ -61,3 +61,15 @@ func TestAdminEndpointsOfARunningNode(t *testing.T) {
 		t.Fatalf("/version = %d %q", code, body)
 	}
 }
+
+// TestStartOnABusyPortFails: a node that cannot listen says so, and what
+// it had started is closed (it once panicked instead).
+func TestStartOnABusyPortFails(t *testing.T) {
+	c := newTestCluster(t, 1)
+	cfg := c.cfgs[0]
+	cfg.DataDir = t.TempDir()
+	_, err := Start(cfg, testLogger())
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("second node on the same ports: %v", err)
+	}
+}

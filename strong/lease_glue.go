@@ -227,6 +227,7 @@ func (s *Server) expireLeases() {
 			return
 		case <-t.C:
 		}
+		s.sm.refreshSize()
 		for _, id := range s.sm.lessor.Expired() {
 			go func(id lease.ID) {
 				ctx, cancel := context.WithTimeout(context.Background(), s.timeout)

@@ -261,7 +261,9 @@ func (s *Server) Stop() {
 	default:
 	}
 	close(s.stopped)
-	s.node.stop()
+	if s.node.stopc != nil { // started
+		s.node.stop()
+	}
 	s.watchHub.Close()
 	s.sm.close()
 }

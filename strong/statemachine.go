@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -46,6 +48,10 @@ type stateMachine struct {
 	lessor *lease.Lessor
 	// kvApply applies etcd's KV requests to kv.
 	kvApply *kvapply.Applier
+	// alarmCache holds the raised alarms (nil: reload from the store).
+	alarmCache atomic.Pointer[[]*etcdserverpb.AlarmMember]
+	// size is the store's size on disk, refreshed in the background.
+	size atomic.Int64
 	// applyMu is held while an entry is applied, so that a snapshot takes
 	// a consistent cut of the MVCC store and the meta records.
 	applyMu sync.Mutex
@@ -66,6 +72,7 @@ func newStateMachine(cfg Config, base *slog.Logger) (*stateMachine, error) {
 		return nil, fmt.Errorf("strong: open mvcc store: %w", err)
 	}
 	sm.kv = kv
+	sm.refreshSize()
 	if err := sm.openLessor(); err != nil {
 		return nil, err
 	}
@@ -267,7 +274,18 @@ func (sm *stateMachine) clusterID() uint64 {
 	return id
 }
 
+// alarms returns the raised alarms. Every write checks them (the quota),
+// so they are kept in memory and reloaded when they change.
 func (sm *stateMachine) alarms() []*etcdserverpb.AlarmMember {
+	if a := sm.alarmCache.Load(); a != nil {
+		return *a
+	}
+	a := sm.loadAlarms()
+	sm.alarmCache.Store(&a)
+	return a
+}
+
+func (sm *stateMachine) loadAlarms() []*etcdserverpb.AlarmMember {
 	var out []*etcdserverpb.AlarmMember
 	_ = sm.meta.list(kindAlarm, func(_ uint64, raw []byte) error {
 		var a struct {
@@ -284,6 +302,7 @@ func (sm *stateMachine) alarms() []*etcdserverpb.AlarmMember {
 
 func (sm *stateMachine) applyAlarm(index uint64, r *etcdserverpb.AlarmRequest) (any, error) {
 	defer sm.recordIndex(index)
+	defer sm.alarmCache.Store(nil)
 	key := r.MemberID<<8 | uint64(r.Alarm)&0xff
 	switch r.Action {
 	case etcdserverpb.AlarmRequest_ACTIVATE:
@@ -383,6 +402,7 @@ func (sm *stateMachine) RestoreSnapshot(r io.Reader) error {
 	if err := sm.meta.restoreSnapshot(bufio.NewReader(bytes.NewReader(meta))); err != nil {
 		return err
 	}
+	sm.alarmCache.Store(nil)
 	return sm.rebuildAfterRestore()
 }
 
@@ -398,5 +418,12 @@ func mvccError(err error) error {
 }
 
 // sizeBytes is the store's size on disk (the Raft log included), the
-// figure etcd reports as DbSize and checks against the quota.
-func (sm *stateMachine) sizeBytes() int64 { return int64(sm.db.Metrics().DiskSpaceUsage()) }
+// figure etcd reports as DbSize and checks against the quota. Computing
+// it walks Pebble's metrics, too slow for every write, so it is refreshed
+// every sizeRefresh (refreshSize) and read from memory.
+func (sm *stateMachine) sizeBytes() int64 { return sm.size.Load() }
+
+// sizeRefresh is how stale the size the quota check sees may be.
+const sizeRefresh = time.Second
+
+func (sm *stateMachine) refreshSize() { sm.size.Store(int64(sm.db.Metrics().DiskSpaceUsage())) }
