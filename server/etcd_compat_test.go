@@ -384,3 +384,50 @@ func TestConcurrentReadsOnEveryMemberAreAnsweredFirstTime(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotaRaisesNOSPACE: past --quota-backend-bytes writes fail with
+// etcd's NOSPACE error and alarm, reads and deletes still work, and
+// disarming the alarm (after raising the quota) lets writes through.
+func TestQuotaRaisesNOSPACE(t *testing.T) {
+	c := newTestCluster(t, 1)
+	c.stop(0)
+	c.cfgs[0].QuotaBackendBytes = 1 // any store is larger
+	c.start(0)
+	c.leader()
+	cli := c.client()
+	cx := ctx(t)
+	if _, err := cli.Put(cx, "k", "v"); !errors.Is(err, rpctypes.ErrNoSpace) {
+		t.Fatalf("put over quota: %v, want %v", err, rpctypes.ErrNoSpace)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		alarms, err := cli.AlarmList(cx)
+		if err == nil && len(alarms.Alarms) == 1 && alarms.Alarms[0].Alarm.String() == "NOSPACE" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alarm list: %v, %v", alarms, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := cli.Get(cx, "k"); err != nil {
+		t.Fatalf("read under NOSPACE: %v", err)
+	}
+	if _, err := cli.Delete(cx, "k"); err != nil {
+		t.Fatalf("delete under NOSPACE: %v", err)
+	}
+	if code, _ := httpGet(t, "http://"+c.nodes[0].AdminAddr()+"/health"); code != 503 {
+		t.Fatalf("/health with an alarm = %d, want 503", code)
+	}
+	c.stop(0)
+	c.cfgs[0].QuotaBackendBytes = 1 << 30
+	c.start(0)
+	c.leader()
+	cli = c.client()
+	if _, err := cli.AlarmDisarm(cx, &clientv3.AlarmMember{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(cx, "k", "v"); err != nil {
+		t.Fatalf("put after disarm: %v", err)
+	}
+}
