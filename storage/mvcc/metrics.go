@@ -17,6 +17,8 @@ type metrics struct {
 	compactSeconds  prometheus.Histogram
 	compactedTotal  prometheus.Counter
 	compactFailures prometheus.Counter
+	latestHits      prometheus.Counter
+	latestMisses    prometheus.Counter
 	funcs           []prometheus.Collector
 }
 
@@ -43,6 +45,10 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 			Name: "compacted_records_total", Help: "Records deleted by compaction."}),
 		compactFailures: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "compaction_failures_total", Help: "Physical compactions that stopped with an error (retried on the next Compact or Open)."}),
+		latestHits: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "latest_cache_hits_total", Help: "Puts that found the key's previous record in the latest-record cache."}),
+		latestMisses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "latest_cache_misses_total", Help: "Puts that had to seek the key's previous record."}),
 	}
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help}, f)
@@ -85,5 +91,5 @@ func (m *metrics) unregister() {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.writeSeconds, m.rangeSeconds, m.compactSeconds,
-		m.compactedTotal, m.compactFailures}, m.funcs...)
+		m.compactedTotal, m.compactFailures, m.latestHits, m.latestMisses}, m.funcs...)
 }

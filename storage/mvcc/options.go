@@ -35,6 +35,9 @@ type Options struct {
 	CompactionBatchLimit int
 	// RestoreBatchBytes bounds the Pebble batches Restore writes.
 	RestoreBatchBytes int
+	// LatestCacheBytes bounds the cache of recently written keys' newest
+	// records that spares a Put its LSM seek; 0 disables it.
+	LatestCacheBytes int
 	// OnCommit, if set, is called after every write transaction that
 	// changed something, with the new revision and its events in
 	// sub-revision order; see WriteTxn.End for the contract.
@@ -58,6 +61,8 @@ const (
 	// MinRestoreBatchBytes and MaxRestoreBatchBytes bound RestoreBatchBytes.
 	MinRestoreBatchBytes = 64 << 10
 	MaxRestoreBatchBytes = 1 << 30
+	// MaxLatestCacheBytes bounds LatestCacheBytes.
+	MaxLatestCacheBytes = 16 << 30
 )
 
 // DefaultOptions returns the defaults:
@@ -67,7 +72,8 @@ const (
 //   - CompactionBatchLimit 1000, etcd's default: about a millisecond of
 //     deletes per batch;
 //   - RestoreBatchBytes 4 MiB: big enough to amortize commits, small
-//     enough to keep the memtable from spiking.
+//     enough to keep the memtable from spiking;
+//   - LatestCacheBytes 64 MiB: the hot keys of a put load, values included.
 func DefaultOptions() Options {
 	return Options{
 		KeyPrefix:            DefaultKeyPrefix,
@@ -75,6 +81,7 @@ func DefaultOptions() Options {
 		MaxValueSize:         DefaultMaxRequestBytes,
 		CompactionBatchLimit: 1000,
 		RestoreBatchBytes:    4 << 20,
+		LatestCacheBytes:     64 << 20,
 	}
 }
 
@@ -91,6 +98,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: MaxValueSize %d outside [1, %d]", ErrInvalidOptions, o.MaxValueSize, MaxEntrySize)
 	case o.CompactionBatchLimit < 1 || o.CompactionBatchLimit > MaxCompactionBatchLimit:
 		return fmt.Errorf("%w: CompactionBatchLimit %d outside [1, %d]", ErrInvalidOptions, o.CompactionBatchLimit, MaxCompactionBatchLimit)
+	case o.LatestCacheBytes < 0 || o.LatestCacheBytes > MaxLatestCacheBytes:
+		return fmt.Errorf("%w: LatestCacheBytes %d outside [0, %d]", ErrInvalidOptions, o.LatestCacheBytes, MaxLatestCacheBytes)
 	case o.RestoreBatchBytes < MinRestoreBatchBytes || o.RestoreBatchBytes > MaxRestoreBatchBytes:
 		return fmt.Errorf("%w: RestoreBatchBytes %d outside [%d, %d]", ErrInvalidOptions, o.RestoreBatchBytes, MinRestoreBatchBytes, MaxRestoreBatchBytes)
 	}

@@ -77,6 +77,9 @@ func (s *Store) Snapshot(w io.Writer) (info SnapshotInfo, err error) {
 func (s *Store) Restore(r io.Reader) (SnapshotInfo, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Whatever happens below, the cached records may no longer be the
+	// store's.
+	s.latest.clear()
 	s.mu.RLock()
 	old, closed := s.mu.layout, s.mu.closed
 	s.mu.RUnlock()

@@ -26,6 +26,8 @@ type Store struct {
 	// transactions, Compact, compaction batches and Restore. Lock order:
 	// writeMu before mu.
 	writeMu sync.Mutex
+	// latest caches keys' newest records for the writer (under writeMu).
+	latest *latestCache
 
 	mu struct {
 		sync.RWMutex
@@ -70,6 +72,7 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		compactKick:     make(chan struct{}, 1),
 		stopc:           make(chan struct{}),
 		compactorExited: make(chan struct{}),
+		latest:          newLatestCache(opts.LatestCacheBytes),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

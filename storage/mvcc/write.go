@@ -23,7 +23,10 @@ type WriteTxn struct {
 	batch *pebble.Batch
 	it    *pebble.Iterator
 	// events are the changes so far; len(events) is the next sub-revision.
-	events    []*mvccpb.Event
+	events []*mvccpb.Event
+	// touched are the keys this transaction changed: for them the
+	// latest-record cache is stale until End.
+	touched   map[string]struct{}
 	keysDelta int64
 	start     time.Time
 	// err is sticky: set when the store is closed or a write failed half
@@ -97,7 +100,7 @@ func (w *WriteTxn) Put(key, value []byte, lease int64) (prev *mvccpb.KeyValue, e
 	case len(value) > w.s.opts.MaxValueSize:
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(value), w.s.opts.MaxValueSize)
 	}
-	if prev, err = latest(w, w.l, key); err != nil {
+	if prev, err = w.latest(key); err != nil {
 		return nil, err
 	}
 	rev, sub := w.begin.rev+1, int64(len(w.events))
@@ -117,6 +120,7 @@ func (w *WriteTxn) Put(key, value []byte, lease int64) (prev *mvccpb.KeyValue, e
 		return nil, w.fail(err)
 	}
 	w.events = append(w.events, &mvccpb.Event{Type: mvccpb.Event_PUT, Kv: kv, PrevKv: prev})
+	w.touch(key)
 	return prev, nil
 }
 
@@ -152,8 +156,30 @@ func (w *WriteTxn) DeleteRange(key, end []byte) (deleted []*mvccpb.KeyValue, err
 		w.keysDelta--
 		tomb := &mvccpb.KeyValue{Key: prev.Key, ModRevision: rev}
 		w.events = append(w.events, &mvccpb.Event{Type: mvccpb.Event_DELETE, Kv: tomb, PrevKv: prev})
+		w.touch(prev.Key)
 	}
 	return deleted, nil
+}
+
+// latest returns key's newest record as this transaction sees it: from
+// the latest-record cache when the transaction has not changed the key,
+// else (and on a miss) from the batch and the LSM.
+func (w *WriteTxn) latest(key []byte) (*mvccpb.KeyValue, error) {
+	if _, changed := w.touched[string(key)]; !changed {
+		if kv, ok := w.s.latest.get(key); ok {
+			w.s.metrics.latestHits.Inc()
+			return kv, nil
+		}
+		w.s.metrics.latestMisses.Inc()
+	}
+	return latest(w, w.l, key)
+}
+
+func (w *WriteTxn) touch(key []byte) {
+	if w.touched == nil {
+		w.touched = make(map[string]struct{}, 1)
+	}
+	w.touched[string(key)] = struct{}{}
 }
 
 // moveLease updates the lease index when key moves from prev's lease to
@@ -228,6 +254,13 @@ func (w *WriteTxn) End(consistentIndex uint64) (int64, error) {
 	w.s.mu.Lock()
 	w.s.mu.meta.consistentIndex, w.s.mu.meta.rev, w.s.mu.meta.keys = m.consistentIndex, m.rev, m.keys
 	w.s.mu.Unlock()
+	for _, ev := range w.events { // in order: a key's last event wins
+		if ev.Type == mvccpb.Event_PUT {
+			w.s.latest.set(ev.Kv.Key, ev.Kv)
+		} else {
+			w.s.latest.set(ev.Kv.Key, nil)
+		}
+	}
 	if len(w.events) > 0 && w.s.opts.OnCommit != nil {
 		w.s.opts.OnCommit(m.rev, w.events)
 	}
