@@ -26,6 +26,12 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, size int) *testCluster {
 	t.Helper()
+	return newTestClusterWith(t, size, nil)
+}
+
+// newTestClusterWith lets tweak change each node's config before start.
+func newTestClusterWith(t *testing.T, size int, tweak func(i int, cfg *Config)) *testCluster {
+	t.Helper()
 	ports := testutil.FreePorts(t, 3*size)
 	c := &testCluster{t: t}
 	initial := map[string][]url.URL{}
@@ -46,6 +52,9 @@ func newTestCluster(t *testing.T, size int) *testCluster {
 		cfg.TickInterval = 20 * time.Millisecond
 		cfg.ElectionTicks = 10
 		cfg.SnapshotCount = 200
+		if tweak != nil {
+			tweak(i, &cfg)
+		}
 		c.cfgs = append(c.cfgs, cfg)
 	}
 	c.nodes = make([]*Node, size)

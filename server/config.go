@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/cairndb/cairn/strong"
 )
 
@@ -64,6 +66,12 @@ type Config struct {
 	// EnableFaultInjection turns on the transport's fault hook and its
 	// admin endpoint, for the verification harness. Off by default.
 	EnableFaultInjection bool
+	// UnsafeNoFsync skips the Raft log's fsync (etcd's --unsafe-no-fsync):
+	// a power cut loses acknowledged writes. For tests and benchmarks only.
+	UnsafeNoFsync bool
+	// FS, if set, holds the Pebble store instead of the real file system:
+	// the power-loss tests use Pebble's crashable in-memory file system.
+	FS vfs.FS
 }
 
 // Defaults for a single-node cluster in ./default.cairn, as `cairn server`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -85,14 +86,26 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 // it fails.
 func (n *Node) start() (err error) {
 	cfg, log := n.cfg, n.log
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if cfg.FS != nil {
+		if err := cfg.FS.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "db"), pebbleOptions(log))
+	n.db, err = pebble.Open(filepath.Join(cfg.DataDir, "db"), pebbleOptions(log, cfg.FS))
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	// Pebble syncs the entries inside its own directory, not the entry of
+	// that directory in the data dir, nor the data dir's own entry (and
+	// MkdirAll may have created several levels): without these syncs a
+	// power cut soon after the first start loses the whole store,
+	// acknowledged writes included.
+	if err := syncDirs(cfg.FS, ancestors(cfg.DataDir)...); err != nil {
+		return fmt.Errorf("sync data dir: %w", err)
 	}
 	members := cfg.InitialMembers()
 	memberID := MemberID(cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken)
@@ -131,7 +144,8 @@ func (n *Node) start() (err error) {
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, SnapshotCount: cfg.SnapshotCount,
 		CatchUpEntries:  cfg.SnapshotCatchUpEntries,
 		MaxRequestBytes: cfg.MaxRequestBytes, MaxTxnOps: cfg.MaxTxnOps, QuotaBackendBytes: cfg.QuotaBackendBytes,
-		Logger: log, Registerer: reg,
+		UnsafeNoFsync: cfg.UnsafeNoFsync,
+		Logger:        log, Registerer: reg,
 	})
 	if err != nil {
 		return err
@@ -259,6 +273,37 @@ func stopGracefully(s *grpc.Server, within time.Duration) {
 	}
 }
 
+// ancestors returns dir and every directory above it.
+func ancestors(dir string) []string {
+	dir, _ = filepath.Abs(dir)
+	out := []string{dir}
+	for p := filepath.Dir(dir); p != dir; dir, p = p, filepath.Dir(p) {
+		out = append(out, p)
+	}
+	return out
+}
+
+// syncDirs fsyncs directories so the entries in them survive a power cut.
+func syncDirs(fs vfs.FS, dirs ...string) error {
+	if fs == nil {
+		fs = vfs.Default
+	}
+	for _, d := range dirs {
+		f, err := fs.OpenDir(d)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", d, err)
+		}
+	}
+	return nil
+}
+
 // Pebble sizing: the default 8 MiB block cache made every write's lookup
 // of the key's previous version read and decompress sstable blocks
 // (a fifth of the leader's CPU under a put load).
@@ -267,11 +312,12 @@ const (
 	pebbleMemTableBytes = 64 << 20
 )
 
-func pebbleOptions(log *slog.Logger) *pebble.Options {
+func pebbleOptions(log *slog.Logger, fs vfs.FS) *pebble.Options {
 	o := &pebble.Options{
 		Logger:       pebbleLogger{log},
 		Cache:        pebble.NewCache(pebbleCacheBytes),
 		MemTableSize: pebbleMemTableBytes,
+		FS:           fs,
 	}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)

@@ -66,6 +66,8 @@ type raftNode struct {
 
 	tick          time.Duration
 	electionTicks int
+	// noFsync skips the log's fsync (--unsafe-no-fsync, tests only).
+	noFsync       bool
 	snapshotCount uint64
 	catchUp       uint64
 	snapDir       string
@@ -289,7 +291,9 @@ func (n *raftNode) handleReady() error {
 		}
 	}
 	start := time.Now()
-	if err := n.storage.Save(raftlog.ReadyUpdate(rd)); err != nil {
+	u := raftlog.ReadyUpdate(rd)
+	u.Sync = u.Sync && !n.noFsync
+	if err := n.storage.Save(u); err != nil {
 		return fmt.Errorf("persist: %w", err)
 	}
 	if rd.MustSync {

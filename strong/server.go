@@ -78,6 +78,8 @@ type Config struct {
 	// QuotaBackendBytes is the size past which writes are refused with
 	// the NOSPACE alarm.
 	QuotaBackendBytes int64
+	// UnsafeNoFsync persists the Raft log without fsync (tests only).
+	UnsafeNoFsync bool
 	// Logger and Registerer; nil means slog.Default() and no metrics.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -176,7 +178,8 @@ func New(cfg Config) (*Server, error) {
 	m := newMetrics(cfg.Registerer, func() float64 { return float64(sm.sizeBytes()) })
 	n := &raftNode{
 		id: cfg.MemberID, log: log, rn: rn, storage: storage, sm: sm, send: cfg.Transport, m: m,
-		tick: cfg.TickInterval, electionTicks: cfg.ElectionTicks, snapshotCount: cfg.SnapshotCount, catchUp: cfg.CatchUpEntries,
+		noFsync: cfg.UnsafeNoFsync,
+		tick:    cfg.TickInterval, electionTicks: cfg.ElectionTicks, snapshotCount: cfg.SnapshotCount, catchUp: cfg.CatchUpEntries,
 		snapDir: filepath.Join(cfg.DataDir, "snap.recv"),
 		waiters: newWaiters(), applied: newAppliedNotifier(sm.ConsistentIndex()),
 		cs: cs, snapI: snap.Metadata.Index,

@@ -25,7 +25,7 @@ type serverFlags struct {
 	snapshotCount, catchUp              uint64
 	quota                               int64
 	maxRequestBytes, maxTxnOps          int
-	faultInjection                      bool
+	faultInjection, unsafeNoFsync       bool
 }
 
 func newServerCommand() *cobra.Command {
@@ -76,6 +76,7 @@ with its data in ./default.cairn, serving the etcd v3 API on localhost:2379.`,
 	fl.IntVar(&f.maxRequestBytes, "max-request-bytes", d.MaxRequestBytes, "largest client request in bytes")
 	fl.IntVar(&f.maxTxnOps, "max-txn-ops", d.MaxTxnOps, "most operations in one transaction")
 	fl.BoolVar(&f.faultInjection, "enable-fault-injection", false, "serve the transport fault hook on /debug/faults (testing only)")
+	fl.BoolVar(&f.unsafeNoFsync, "unsafe-no-fsync", false, "skip fsync of the Raft log: a power cut loses acknowledged writes (testing only, as etcd's)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -123,6 +124,7 @@ func (f serverFlags) toConfig() (server.Config, error) {
 	cfg.MaxRequestBytes = f.maxRequestBytes
 	cfg.MaxTxnOps = f.maxTxnOps
 	cfg.EnableFaultInjection = f.faultInjection
+	cfg.UnsafeNoFsync = f.unsafeNoFsync
 	return cfg, cfg.Validate()
 }
 
