@@ -22,9 +22,11 @@
 // peer messages, proposes, and for each Ready sends the messages (the
 // leader replicates in parallel with its own fsync), restores a received
 // snapshot, persists entries and hard state in one synced Pebble batch
-// (group commit: every proposal of a Ready shares the fsync), applies
-// committed entries and answers read states. Every few thousand entries
-// (SnapshotCount) it records a Raft snapshot and compacts the log.
+// (group commit: every proposal of a Ready shares the fsync), hands the
+// committed entries to the apply goroutine (apply.go) and goes on: the
+// next Ready is replicated and fsynced while this one is applied. Every
+// few thousand entries (SnapshotCount) it waits for the apply goroutine,
+// records a Raft snapshot and compacts the log.
 //
 // # Durability
 //

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/cairndb/cairn/raft"
 	"github.com/cairndb/cairn/raft/raftpb"
@@ -21,7 +20,8 @@ import (
 )
 
 // StateMachine is the application under the Raft log. Its methods are
-// called from the Raft loop only, one at a time, except WriteSnapshot,
+// called from the apply goroutine only (RestoreSnapshot from the Raft loop
+// while the apply goroutine is idle), one at a time, except WriteSnapshot,
 // which runs on its own goroutine and must read a consistent point in time.
 type StateMachine interface {
 	// ConsistentIndex is the index of the last entry whose effects the
@@ -97,8 +97,14 @@ type raftNode struct {
 	pendingSnaps map[uint64]string // snapshot index -> received file
 
 	// forceSnap asks for a snapshot after the current Ready (a member
-	// was added and must start from one).
-	forceSnap bool
+	// was added and must start from one); set by the apply goroutine.
+	forceSnap atomic.Bool
+
+	// applyc feeds the apply goroutine; confApply is how it asks the loop
+	// to apply a configuration change; applyDone closes when it exits.
+	applyc    chan applyTask
+	confApply chan confApplyReq
+	applyDone chan struct{}
 
 	// onRole is told when this member gains or loses leadership.
 	onRole func(leader bool)
@@ -153,12 +159,17 @@ func (n *raftNode) start() {
 	n.done = make(chan struct{})
 	n.reads = map[string]chan uint64{}
 	n.pendingSnaps = map[uint64]string{}
+	n.applyc = make(chan applyTask, applyQueue)
+	n.confApply = make(chan confApplyReq)
+	n.applyDone = make(chan struct{})
+	go n.applyLoop()
 	go n.run()
 }
 
 func (n *raftNode) stop() {
 	close(n.stopc)
 	<-n.done
+	<-n.applyDone
 }
 
 // run is the Raft loop.
@@ -223,6 +234,8 @@ func (n *raftNode) run() {
 			n.pendingSnaps[s.m.Snapshot.Metadata.Index] = s.path
 			n.step(s.m)
 			s.done <- nil
+		case r := <-n.confApply:
+			n.serveConfApply(r)
 		case st := <-n.statusc:
 			n.rn.ReportSnapshot(st.to, st.ok)
 		case ch := <-n.statusReq:
@@ -286,6 +299,11 @@ func (n *raftNode) handleReady() error {
 	// fsync (every message in a Ready is safe to send now).
 	n.sendMessages(rd.Messages)
 	if !rd.Snapshot.IsEmpty() {
+		// The snapshot replaces the state: everything queued before it
+		// must be applied first.
+		if !n.waitApplied() {
+			return nil
+		}
 		if err := n.installSnapshot(rd.Snapshot); err != nil {
 			return err
 		}
@@ -299,8 +317,8 @@ func (n *raftNode) handleReady() error {
 	if rd.MustSync {
 		n.m.persistSeconds.Observe(time.Since(start).Seconds())
 	}
-	if err := n.applyEntries(rd.CommittedEntries); err != nil {
-		return err
+	if len(rd.CommittedEntries) > 0 && !n.enqueueApply(applyTask{ents: rd.CommittedEntries}) {
+		return nil
 	}
 	for _, rs := range rd.ReadStates {
 		if ch, ok := n.reads[string(rs.RequestCtx)]; ok {
@@ -416,60 +434,6 @@ func (n *raftNode) installSnapshot(s raftpb.Snapshot) error {
 	return nil
 }
 
-// applyEntries applies committed entries in order.
-func (n *raftNode) applyEntries(ents []raftpb.Entry) error {
-	if len(ents) == 0 {
-		return nil
-	}
-	start := time.Now()
-	for _, e := range ents {
-		switch e.Type {
-		case raftpb.EntryNormal:
-			if len(e.Data) == 0 || e.Index <= n.sm.ConsistentIndex() {
-				continue
-			}
-			req := &etcdserverpb.InternalRaftRequest{}
-			if err := proto.Unmarshal(e.Data, req); err != nil {
-				// Every node refuses the same bytes the same way: skip it.
-				n.log.Error("undecodable log entry", "index", e.Index, "err", err)
-				continue
-			}
-			resp, err := n.sm.Apply(e.Index, req)
-			var fatal fatalError
-			if errors.As(err, &fatal) {
-				return fmt.Errorf("entry %d: %w", e.Index, err)
-			}
-			n.waiters.trigger(req.ID, waitResult{resp: resp, err: err})
-		case raftpb.EntryConfChange:
-			cc, err := raftpb.UnmarshalConfChange(e.Data)
-			if err != nil {
-				return fmt.Errorf("conf change at %d: %w", e.Index, err)
-			}
-			if addsNewMember(n.confState(), cc) {
-				// The initial configuration is not in the log (it was
-				// bootstrapped into the storage), so a new member must start
-				// from a snapshot: take one here and compact behind it.
-				n.forceSnap = true
-			}
-			cs, err := n.rn.ApplyConfChange(cc)
-			if err != nil {
-				return fmt.Errorf("apply conf change at %d: %w", e.Index, err)
-			}
-			n.csMu.Lock()
-			n.cs = cs
-			n.csMu.Unlock()
-			if err := n.sm.ApplyConfChange(e.Index, cc, cs); err != nil {
-				return err
-			}
-			n.waiters.trigger(confChangeWaitID(e.Index), waitResult{resp: cs})
-		}
-	}
-	n.applied.advance(ents[len(ents)-1].Index)
-	n.m.applySeconds.Observe(time.Since(start).Seconds())
-	n.m.appliedIndex.Set(float64(ents[len(ents)-1].Index))
-	return nil
-}
-
 func confChangeWaitID(index uint64) uint64 { return 1<<63 | index }
 
 // maybeSnapshot records a Raft snapshot every snapshotCount applied
@@ -478,14 +442,20 @@ func confChangeWaitID(index uint64) uint64 { return 1<<63 | index }
 // first: the log it replaces must not be the only copy of any effect.
 func (n *raftNode) maybeSnapshot() error {
 	applied := n.applied.get()
-	force := n.forceSnap && applied > n.snapI
+	force := n.forceSnap.Load() && applied > n.snapI
 	if applied < n.snapI+n.snapshotCount && !force {
 		return nil
 	}
+	// The snapshot's configuration must be that of its index: let the
+	// apply goroutine finish what is queued, then read both.
+	if !n.waitApplied() {
+		return nil
+	}
+	applied = n.applied.get()
 	catchUp := n.catchUp
 	if force {
 		catchUp = 0
-		n.forceSnap = false
+		n.forceSnap.Store(false)
 	}
 	if err := n.sm.Sync(); err != nil {
 		return fmt.Errorf("sync state machine: %w", err)
