@@ -163,12 +163,14 @@ func (n *raftNode) applyConfChange(e raftpb.Entry) error {
 	if r.err != nil {
 		return fmt.Errorf("apply conf change at %d: %w", e.Index, r.err)
 	}
-	n.csMu.Lock()
-	n.cs = r.cs
-	n.csMu.Unlock()
+	// The member records first: a proposer waits until the configuration
+	// shows its change, and then lists the members.
 	if err := n.sm.ApplyConfChange(e.Index, cc, r.cs); err != nil {
 		return err
 	}
+	n.csMu.Lock()
+	n.cs = r.cs
+	n.csMu.Unlock()
 	n.waiters.trigger(confChangeWaitID(e.Index), waitResult{resp: r.cs})
 	return nil
 }
