@@ -225,6 +225,17 @@ func (b *readBatcher) loop() {
 	}
 }
 
+// readContext is the context of one ReadIndex request. The leader keys
+// pending reads by context and ignores a second request with the same
+// one, so it must be unique across members, not only on one: it is the
+// member ID followed by the member's sequence number.
+func readContext(member, seq uint64) []byte {
+	var c [16]byte
+	binary.BigEndian.PutUint64(c[:8], member)
+	binary.BigEndian.PutUint64(c[8:], seq)
+	return c[:]
+}
+
 // readIndexRetry is how long a ReadIndex round waits for its answer
 // before it asks again: a request forwarded to a leader that just lost
 // its place, or a lost message, must not stall every read of the batch
@@ -243,12 +254,7 @@ func (b *readBatcher) round() error {
 	defer deadline.Stop()
 	var index uint64
 	for answered := false; !answered; {
-		// The leader keys pending reads by this context, so it must be
-		// unique across members, not only here.
-		var rctx [16]byte
-		binary.BigEndian.PutUint64(rctx[:8], b.n.id)
-		binary.BigEndian.PutUint64(rctx[8:], b.seq.Add(1))
-		req := readRequest{ctx: rctx[:], answer: make(chan uint64, 1), errc: make(chan error, 1)}
+		req := readRequest{ctx: readContext(b.n.id, b.seq.Add(1)), answer: make(chan uint64, 1), errc: make(chan error, 1)}
 		select {
 		case b.n.readc <- req:
 		case <-deadline.C:
