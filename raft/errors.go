@@ -1,6 +1,9 @@
 package raft
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrProposalDropped is returned when a proposal (or read request) is
@@ -8,6 +11,19 @@ var (
 	// uncommitted log is over MaxUncommittedEntriesSize, or a configuration
 	// change is already pending. The caller may retry later.
 	ErrProposalDropped = errors.New("raft: proposal dropped")
+	// ErrNoLeader: the proposal or read was dropped because no leader is
+	// known. It wraps ErrProposalDropped.
+	ErrNoLeader = fmt.Errorf("%w: no leader", ErrProposalDropped)
+	// ErrTransferring: dropped because a leadership transfer is in
+	// progress. It wraps ErrProposalDropped.
+	ErrTransferring = fmt.Errorf("%w: leadership transfer in progress", ErrProposalDropped)
+	// ErrUncommittedFull: dropped because the uncommitted log is over
+	// MaxUncommittedEntriesSize. It wraps ErrProposalDropped.
+	ErrUncommittedFull = fmt.Errorf("%w: uncommitted log full", ErrProposalDropped)
+	// ErrConfChangePending: a configuration change was dropped because
+	// another is not yet applied, or it cannot apply to the current
+	// configuration. It wraps ErrProposalDropped.
+	ErrConfChangePending = fmt.Errorf("%w: configuration change refused", ErrProposalDropped)
 	// ErrStepLocalMsg is returned by RawNode.Step for local message types.
 	ErrStepLocalMsg = errors.New("raft: cannot step raft local message")
 	// ErrStepPeerNotFound is returned by RawNode.Step for a response from a

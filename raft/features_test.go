@@ -126,7 +126,7 @@ func TestReadIndex(t *testing.T) {
 	}
 	// A follower without a leader refuses at once.
 	n := newNetwork(t, 3)
-	if err := n.node(2).rn.ReadIndex([]byte("x")); !errors.Is(err, ErrProposalDropped) {
+	if err := n.node(2).rn.ReadIndex([]byte("x")); !errors.Is(err, ErrNoLeader) || !errors.Is(err, ErrProposalDropped) {
 		t.Fatalf("read without leader: %v", err)
 	}
 }
@@ -231,7 +231,7 @@ func TestLeadershipTransfer(t *testing.T) {
 	nw.filter = func(m pb.Message) bool { return m.To != 3 || m.Type != pb.MsgApp }
 	_ = nw.node(2).rn.TransferLeader(3)
 	nw.stabilize()
-	if err := nw.node(2).rn.Propose([]byte("d")); !errors.Is(err, ErrProposalDropped) {
+	if err := nw.node(2).rn.Propose([]byte("d")); !errors.Is(err, ErrTransferring) {
 		t.Fatalf("proposal during transfer: %v", err)
 	}
 	nw.filter = nil
@@ -457,7 +457,7 @@ func TestJointConsensusAutoLeave(t *testing.T) {
 	if err := nw.node(1).rn.ProposeConfChange(cc(pb.TransitionAuto, removeNode(5))); err != nil {
 		t.Fatal(err)
 	}
-	if err := nw.node(1).rn.ProposeConfChange(cc(pb.TransitionAuto, removeNode(4))); !errors.Is(err, ErrProposalDropped) {
+	if err := nw.node(1).rn.ProposeConfChange(cc(pb.TransitionAuto, removeNode(4))); !errors.Is(err, ErrConfChangePending) {
 		t.Fatalf("second pending change: %v", err)
 	}
 	nw.stabilize()
@@ -561,8 +561,8 @@ func TestMaxUncommittedSize(t *testing.T) {
 		}
 		accepted++
 	}
-	if !errors.Is(err, ErrProposalDropped) || accepted != 3 {
-		t.Fatalf("accepted %d then %v; want 3 then ErrProposalDropped", accepted, err)
+	if !errors.Is(err, ErrUncommittedFull) || !errors.Is(err, ErrProposalDropped) || accepted != 3 {
+		t.Fatalf("accepted %d then %v; want 3 then ErrUncommittedFull", accepted, err)
 	}
 	// Once committed, room frees up.
 	nw.heal()

@@ -201,7 +201,7 @@ func (r *raft) handlePropose(m pb.Message) error {
 		return fmt.Errorf("%w: leader is no longer a member", ErrProposalDropped)
 	}
 	if r.leadTransferee != None {
-		return fmt.Errorf("%w: leadership transfer to %d in progress", ErrProposalDropped, r.leadTransferee)
+		return fmt.Errorf("%w (to %d)", ErrTransferring, r.leadTransferee)
 	}
 	for i, e := range m.Entries {
 		if e.Type != pb.EntryConfChange {
@@ -212,12 +212,12 @@ func (r *raft) handlePropose(m pb.Message) error {
 			return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 		}
 		if err := r.checkConfChange(cc); err != nil {
-			return fmt.Errorf("%w: %v", ErrProposalDropped, err)
+			return fmt.Errorf("%w: %v", ErrConfChangePending, err)
 		}
 		r.pendingConfIndex = r.raftLog.lastIndex() + uint64(i) + 1
 	}
 	if !r.appendEntry(m.Entries...) {
-		return fmt.Errorf("%w: uncommitted log over %d bytes", ErrProposalDropped, r.maxUncommittedSize)
+		return fmt.Errorf("%w (over %d bytes)", ErrUncommittedFull, r.maxUncommittedSize)
 	}
 	r.appendsPending = true
 	return nil
@@ -404,9 +404,9 @@ func stepCandidate(r *raft, m pb.Message) error {
 	}
 	switch m.Type {
 	case pb.MsgProp:
-		return fmt.Errorf("%w: no leader (campaigning)", ErrProposalDropped)
+		return fmt.Errorf("%w (campaigning)", ErrNoLeader)
 	case pb.MsgReadIndex:
-		return fmt.Errorf("%w: no leader (campaigning)", ErrProposalDropped)
+		return fmt.Errorf("%w (campaigning)", ErrNoLeader)
 	case pb.MsgApp:
 		r.becomeFollower(m.Term, m.From)
 		r.handleAppendEntries(m)
@@ -436,7 +436,7 @@ func stepFollower(r *raft, m pb.Message) error {
 	switch m.Type {
 	case pb.MsgProp:
 		if r.lead == None {
-			return fmt.Errorf("%w: no leader", ErrProposalDropped)
+			return ErrNoLeader
 		}
 		m.To, m.Term = r.lead, 0
 		r.send(m)
@@ -454,7 +454,7 @@ func stepFollower(r *raft, m pb.Message) error {
 		r.handleSnapshot(m)
 	case pb.MsgTransferLeader:
 		if r.lead == None {
-			return fmt.Errorf("%w: no leader to transfer from", ErrProposalDropped)
+			return fmt.Errorf("%w to transfer from", ErrNoLeader)
 		}
 		m.To, m.Term = r.lead, 0
 		r.send(m)
@@ -463,7 +463,7 @@ func stepFollower(r *raft, m pb.Message) error {
 		r.hup(campaignTransfer)
 	case pb.MsgReadIndex:
 		if r.lead == None {
-			return fmt.Errorf("%w: no leader to serve the read", ErrProposalDropped)
+			return fmt.Errorf("%w to serve the read", ErrNoLeader)
 		}
 		m.To, m.Term = r.lead, 0
 		r.send(m)

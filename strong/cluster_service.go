@@ -42,13 +42,8 @@ func toPBMembers(ms []Member) []*etcdserverpb.Member {
 }
 
 func (c *clusterService) MemberAdd(ctx context.Context, req *etcdserverpb.MemberAddRequest) (*etcdserverpb.MemberAddResponse, error) {
-	if len(req.PeerURLs) == 0 {
+	if !validPeerURLs(req.PeerURLs) {
 		return nil, rpctypes.ErrGRPCMemberBadURLs
-	}
-	for _, s := range req.PeerURLs {
-		if u, err := url.Parse(s); err != nil || u.Host == "" || u.Port() == "" {
-			return nil, rpctypes.ErrGRPCMemberBadURLs
-		}
 	}
 	existing, err := c.s.sm.members()
 	if err != nil {
@@ -126,13 +121,8 @@ func (c *clusterService) MemberPromote(ctx context.Context, req *etcdserverpb.Me
 // configuration entry that keeps the member's role (a no-op for Raft)
 // and carries the new record, so every member applies it in log order.
 func (c *clusterService) MemberUpdate(ctx context.Context, req *etcdserverpb.MemberUpdateRequest) (*etcdserverpb.MemberUpdateResponse, error) {
-	if len(req.PeerURLs) == 0 {
+	if !validPeerURLs(req.PeerURLs) {
 		return nil, rpctypes.ErrGRPCMemberBadURLs
-	}
-	for _, s := range req.PeerURLs {
-		if u, err := url.Parse(s); err != nil || u.Host == "" || u.Port() == "" {
-			return nil, rpctypes.ErrGRPCMemberBadURLs
-		}
 	}
 	m, ok, err := c.s.sm.member(req.ID)
 	if err != nil {
@@ -180,4 +170,15 @@ func (s *Server) changeMembership(ctx context.Context, typ raftpb.ConfChangeType
 	}
 	cc := raftpb.ConfChange{Transition: raftpb.TransitionAuto, Changes: []raftpb.ConfChangeSingle{{Type: typ, NodeID: m.ID}}, Context: rec}
 	return s.node.proposeConfChange(ctx, cc, s.timeout)
+}
+
+// validPeerURLs reports whether urls is a non-empty list of
+// scheme://host:port URLs (etcd's ErrGRPCMemberBadURLs otherwise).
+func validPeerURLs(urls []string) bool {
+	for _, s := range urls {
+		if u, err := url.Parse(s); err != nil || u.Host == "" || u.Port() == "" {
+			return false
+		}
+	}
+	return len(urls) > 0
 }

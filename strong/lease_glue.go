@@ -53,29 +53,6 @@ func (sm *stateMachine) openLessor() error {
 	return nil
 }
 
-// rebuildAfterRestore reloads what lives in memory from a restored state.
-func (sm *stateMachine) rebuildAfterRestore() error {
-	if sm.srv != nil && sm.srv.watchHub != nil {
-		sm.srv.watchHub.Resync()
-	}
-	if sm.srv != nil {
-		// The snapshot's member list may name members this one has never
-		// connected to (a member that just joined knows only its flags).
-		members, err := sm.members()
-		if err != nil {
-			return err
-		}
-		for _, m := range members {
-			if m.ID != sm.cfg.MemberID {
-				if err := sm.srv.addPeer(m); err != nil {
-					sm.log.Warn("cannot reach a member from the snapshot", "member", hexID(m.ID), "err", err)
-				}
-			}
-		}
-	}
-	return sm.lessor.Recover(sm.kv.ForEachLeasedKey)
-}
-
 // trackLeases keeps the lessor's key attachments in step with the MVCC
 // store: called with every transaction's events.
 func (sm *stateMachine) trackLeases(events []*mvccpb.Event) {

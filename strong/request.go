@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,14 +39,12 @@ func (g *idGenerator) id() uint64 {
 // proposalError maps a refused proposal to the error etcd gives clients.
 func (n *raftNode) proposalError(err error) error {
 	switch {
-	case n.lead.Load() == 0:
+	case errors.Is(err, raft.ErrNoLeader) || n.lead.Load() == 0:
 		return rpctypes.ErrGRPCNoLeader
-	case strings.Contains(err.Error(), "transfer"):
+	case errors.Is(err, raft.ErrTransferring):
 		return rpctypes.ErrGRPCLeaderChanged
-	case strings.Contains(err.Error(), "uncommitted"):
+	case errors.Is(err, raft.ErrUncommittedFull), errors.Is(err, raft.ErrConfChangePending):
 		return rpctypes.ErrGRPCRequestTooManyRequests
-	case strings.Contains(err.Error(), "no leader"):
-		return rpctypes.ErrGRPCNoLeader
 	}
 	return rpctypes.ErrGRPCStopped
 }
@@ -68,14 +65,18 @@ func (n *raftNode) replicate(ctx context.Context, req *etcdserverpb.InternalRaft
 	start := time.Now()
 	n.m.pending.Inc()
 	defer n.m.pending.Dec()
+	// The queue to the Raft loop is bounded: when it is full the member
+	// is overloaded, and the client hears so at once (etcd's "too many
+	// requests") instead of waiting out its deadline.
 	select {
 	case n.propc <- proposal{id: req.ID, data: data}:
-	case <-ctx.Done():
-		n.waiters.cancel(req.ID)
-		return nil, contextError(ctx)
 	case <-n.stopc:
 		n.waiters.cancel(req.ID)
 		return nil, rpctypes.ErrGRPCStopped
+	default:
+		n.waiters.cancel(req.ID)
+		n.m.proposalsFailed.Inc()
+		return nil, rpctypes.ErrGRPCRequestTooManyRequests
 	}
 	select {
 	case r := <-ch:
@@ -118,9 +119,6 @@ func (n *raftNode) proposeConfChange(ctx context.Context, cc raftpb.ConfChange, 
 	}
 	if err := <-errc; err != nil {
 		if errors.Is(err, raft.ErrProposalDropped) {
-			if strings.Contains(err.Error(), "not yet applied") {
-				return raftpb.ConfState{}, rpctypes.ErrGRPCRequestTooManyRequests
-			}
 			return raftpb.ConfState{}, n.proposalError(err)
 		}
 		return raftpb.ConfState{}, err

@@ -406,6 +406,27 @@ func (sm *stateMachine) RestoreSnapshot(r io.Reader) error {
 	return sm.rebuildAfterRestore()
 }
 
+// rebuildAfterRestore reloads what lives in memory from a restored state:
+// the watchers' view, the lease table, and connections to the members the
+// snapshot names (a member that just joined knows only its flags).
+func (sm *stateMachine) rebuildAfterRestore() error {
+	if sm.srv != nil {
+		sm.srv.watchHub.Resync()
+		members, err := sm.members()
+		if err != nil {
+			return err
+		}
+		for _, m := range members {
+			if m.ID != sm.cfg.MemberID {
+				if err := sm.srv.addPeer(m); err != nil {
+					sm.log.Warn("cannot reach a member from the snapshot", "member", hexID(m.ID), "err", err)
+				}
+			}
+		}
+	}
+	return sm.lessor.Recover(sm.kv.ForEachLeasedKey)
+}
+
 // mvccError maps an MVCC error to etcd's.
 func mvccError(err error) error {
 	switch {

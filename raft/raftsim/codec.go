@@ -1,6 +1,7 @@
 package raftsim
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -45,21 +46,6 @@ func (d *decoder) bytes() []byte {
 	return v
 }
 
-func (d *decoder) ids() []uint64 {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errShort
-	}
-	if d.err != nil || n == 0 {
-		return nil
-	}
-	ids := make([]uint64, n)
-	for i := range ids {
-		ids[i] = d.uvarint()
-	}
-	return ids
-}
-
 func (d *decoder) done() error {
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("raftsim: %d trailing bytes", len(d.b))
@@ -72,39 +58,19 @@ func appendBytes(b, v []byte) []byte {
 	return append(b, v...)
 }
 
-func appendIDs(b []byte, ids []uint64) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ids)))
-	for _, id := range ids {
-		b = binary.AppendUvarint(b, id)
-	}
-	return b
-}
+// Entries and hard state use the wire codec of raftpb (decoded copies
+// are taken, since raftpb's decoders alias their input and the disk's
+// records may be reused).
 
-func encodeEntry(e raftpb.Entry) []byte {
-	b := binary.AppendUvarint(nil, e.Term)
-	b = binary.AppendUvarint(b, e.Index)
-	b = binary.AppendUvarint(b, uint64(e.Type))
-	return appendBytes(b, e.Data)
-}
+func encodeEntry(e raftpb.Entry) []byte { return raftpb.AppendEntry(nil, e) }
 
 func decodeEntry(rec []byte) (raftpb.Entry, error) {
-	d := decoder{b: rec}
-	e := raftpb.Entry{Term: d.uvarint(), Index: d.uvarint(), Type: raftpb.EntryType(d.uvarint())}
-	e.Data = d.bytes()
-	return e, d.done()
+	return raftpb.UnmarshalEntry(bytes.Clone(rec))
 }
 
-func encodeHardState(hs raftpb.HardState) []byte {
-	b := binary.AppendUvarint(nil, hs.Term)
-	b = binary.AppendUvarint(b, hs.Vote)
-	return binary.AppendUvarint(b, hs.Commit)
-}
+func encodeHardState(hs raftpb.HardState) []byte { return raftpb.AppendHardState(nil, hs) }
 
-func decodeHardState(rec []byte) (raftpb.HardState, error) {
-	d := decoder{b: rec}
-	hs := raftpb.HardState{Term: d.uvarint(), Vote: d.uvarint(), Commit: d.uvarint()}
-	return hs, d.done()
-}
+func decodeHardState(rec []byte) (raftpb.HardState, error) { return raftpb.UnmarshalHardState(rec) }
 
 // snapRecord is the content of the "snap" file: the latest snapshot and
 // where the log that follows it lives.
@@ -117,34 +83,18 @@ type snapRecord struct {
 }
 
 func encodeSnap(r snapRecord) []byte {
-	m := r.snap.Metadata
-	b := binary.AppendUvarint(nil, m.Index)
-	b = binary.AppendUvarint(b, m.Term)
-	b = appendIDs(b, m.ConfState.Voters)
-	b = appendIDs(b, m.ConfState.Learners)
-	b = appendIDs(b, m.ConfState.VotersOutgoing)
-	b = appendIDs(b, m.ConfState.LearnersNext)
-	auto := uint64(0)
-	if m.ConfState.AutoLeave {
-		auto = 1
-	}
-	b = binary.AppendUvarint(b, auto)
-	b = binary.AppendUvarint(b, r.gen)
+	b := binary.AppendUvarint(nil, r.gen)
 	b = binary.AppendUvarint(b, r.base)
-	return appendBytes(b, r.snap.Data)
+	return raftpb.AppendSnapshot(b, r.snap)
 }
 
 func decodeSnap(rec []byte) (snapRecord, error) {
 	d := decoder{b: rec}
-	var r snapRecord
-	m := &r.snap.Metadata
-	m.Index, m.Term = d.uvarint(), d.uvarint()
-	m.ConfState.Voters = d.ids()
-	m.ConfState.Learners = d.ids()
-	m.ConfState.VotersOutgoing = d.ids()
-	m.ConfState.LearnersNext = d.ids()
-	m.ConfState.AutoLeave = d.uvarint() == 1
-	r.gen, r.base = d.uvarint(), d.uvarint()
-	r.snap.Data = d.bytes()
-	return r, d.done()
+	r := snapRecord{gen: d.uvarint(), base: d.uvarint()}
+	if d.err != nil {
+		return r, d.err
+	}
+	var err error
+	r.snap, err = raftpb.UnmarshalSnapshot(bytes.Clone(d.b))
+	return r, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/cairndb/cairn/raft"
@@ -165,23 +166,13 @@ func (n *Node) Tick() {
 	}
 	n.ticks++
 	n.rn.Tick()
-	for _, to := range slices.Sorted(mapKeys(n.snapSent)) {
+	for _, to := range slices.Sorted(maps.Keys(n.snapSent)) {
 		if n.ticks-n.snapSent[to] >= snapshotReportTicks {
 			delete(n.snapSent, to)
 			n.rn.ReportSnapshot(to, false)
 		}
 	}
 	n.process()
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // process handles every Ready the node has, following the contract in

@@ -1,10 +1,9 @@
 package mvcc
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairndb/cairn/internal/metricsutil"
 )
 
 // metrics are the Store's Prometheus metrics. They always exist, so code
@@ -62,18 +61,8 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	var done []prometheus.Collector
-	for _, c := range m.collectors() {
-		if err := reg.Register(c); err != nil {
-			for _, d := range done {
-				reg.Unregister(d)
-			}
-			if are := (prometheus.AlreadyRegisteredError{}); errors.As(err, &are) {
-				return nil, fmt.Errorf("mvcc: metrics already registered (label each Store with prometheus.WrapRegistererWith): %w", err)
-			}
-			return nil, fmt.Errorf("mvcc: register metrics: %w", err)
-		}
-		done = append(done, c)
+	if err := metricsutil.Register(reg, "mvcc", m.collectors()...); err != nil {
+		return nil, err
 	}
 	m.reg = reg
 	return m, nil

@@ -1,10 +1,9 @@
 package raftlog
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairndb/cairn/internal/metricsutil"
 )
 
 // metrics are the Storage's Prometheus metrics. They always exist, so code
@@ -48,23 +47,8 @@ func newMetrics() *metrics {
 // register registers every metric with reg (none if reg is nil). On error
 // it unregisters those it registered.
 func (m *metrics) register(reg prometheus.Registerer) error {
-	if reg == nil {
-		return nil
-	}
-	cs := []prometheus.Collector{m.saveSeconds, m.savedBytes, m.savedEntries, m.syncedSaves,
-		m.cacheEntries, m.cacheBytes, m.cacheHits, m.cacheMisses}
-	for i, c := range cs {
-		if err := reg.Register(c); err != nil {
-			for _, done := range cs[:i] {
-				reg.Unregister(done)
-			}
-			if are := (prometheus.AlreadyRegisteredError{}); errors.As(err, &are) {
-				return fmt.Errorf("raftlog: metrics already registered (label each Storage with prometheus.WrapRegistererWith): %w", err)
-			}
-			return fmt.Errorf("raftlog: register metrics: %w", err)
-		}
-	}
-	return nil
+	return metricsutil.Register(reg, "raftlog", m.saveSeconds, m.savedBytes, m.savedEntries, m.syncedSaves,
+		m.cacheEntries, m.cacheBytes, m.cacheHits, m.cacheMisses)
 }
 
 // setCache publishes the cache's size.

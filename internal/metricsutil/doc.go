@@ -1,0 +1,3 @@
+// Package metricsutil holds what the components' Prometheus metrics share:
+// registering a component's collectors all or nothing.
+package metricsutil
