@@ -24,6 +24,15 @@ type Config struct {
 	LocalID, ClusterID uint64
 	// Handler receives frames and snapshots from peers.
 	Handler Handler
+	// Channel names the transport's gRPC service: transports with distinct
+	// channels register distinct services on one server and never see
+	// each other's frames ("" is the Raft transport; the eventual tier
+	// uses "eventual"). Both ends of a link must use the same channel.
+	// Each channel has its own connections, queues and breakers, so heavy
+	// traffic on one does not stall the other. Give each transport its
+	// own Registerer labels (prometheus.WrapRegistererWith): the metric
+	// names are the same.
+	Channel string
 	// Logger receives connection, breaker and drop logs; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -148,6 +157,8 @@ func (c Config) Validate() error {
 		return errors.New("transport: ClusterID is 0")
 	case c.Handler == nil:
 		return errors.New("transport: Handler is nil")
+	case !validChannel(c.Channel):
+		return fmt.Errorf("transport: Channel %q is not [a-z0-9_]*", c.Channel)
 	case c.QueueLen < 1 || c.QueueLen > maxQueueLen:
 		return fmt.Errorf("transport: QueueLen %d out of range [1, %d]", c.QueueLen, maxQueueLen)
 	case c.MaxFrameBytes < 1 || c.MaxFrameBytes > maxMessageLimit:
@@ -196,4 +207,14 @@ func (c Config) Validate() error {
 func (c Config) maxMessageBytes() int {
 	const varints = 2 * binary.MaxVarintLen64
 	return max(c.MaxBatchBytes, c.MaxFrameBytes, c.SnapshotChunkBytes) + varints
+}
+
+// validChannel reports whether ch can end a gRPC service name.
+func validChannel(ch string) bool {
+	for _, r := range ch {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return len(ch) <= 64
 }

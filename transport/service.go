@@ -23,11 +23,11 @@ import (
 //	  // its handler has returned.
 //	  rpc Snapshot(stream bytes) returns (bytes);
 //	}
-const (
-	serviceName    = "cairn.transport.v1.Peer"
-	framesMethod   = "/" + serviceName + "/Frames"
-	snapshotMethod = "/" + serviceName + "/Snapshot"
-)
+//
+// defaultServiceName is the service of the transport whose Config.Channel
+// is empty; a transport on channel c serves defaultServiceName + "." + c, so
+// that transports on distinct channels share one gRPC server.
+const defaultServiceName = "cairn.transport.v1.Peer"
 
 // peerService is the HandlerType of the service: gRPC checks that what is
 // registered implements it.
@@ -52,13 +52,30 @@ var (
 		Handler:       func(srv any, ss grpc.ServerStream) error { return srv.(peerService).serveSnapshot(ss) },
 		ClientStreams: true,
 	}
-	serviceDesc = grpc.ServiceDesc{
-		ServiceName: serviceName,
-		HandlerType: (*peerService)(nil),
-		Streams:     []grpc.StreamDesc{framesStreamDesc, snapshotStreamDesc},
-		Metadata:    "transport/service.go",
-	}
 )
+
+// service names one channel's gRPC service and its two methods.
+type service struct {
+	desc                   grpc.ServiceDesc
+	framesMethod, snapshot string
+}
+
+func newService(channel string) service {
+	name := defaultServiceName
+	if channel != "" {
+		name += "." + channel
+	}
+	return service{
+		desc: grpc.ServiceDesc{
+			ServiceName: name,
+			HandlerType: (*peerService)(nil),
+			Streams:     []grpc.StreamDesc{framesStreamDesc, snapshotStreamDesc},
+			Metadata:    "transport/service.go",
+		},
+		framesMethod: "/" + name + "/Frames",
+		snapshot:     "/" + name + "/Snapshot",
+	}
+}
 
 // Metadata keys. A client names itself and its cluster in the request
 // headers; a server names itself in its response header or, when it

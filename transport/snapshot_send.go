@@ -52,7 +52,7 @@ func (p *peer) sendSnapshot(ctx context.Context, header []byte, body io.Reader) 
 	defer context.AfterFunc(p.ctx, cancel)()
 	s := p.newClientStream(ctx)
 	defer s.close()
-	if err := s.open(p, &snapshotStreamDesc, snapshotMethod); err != nil {
+	if err := s.open(p, &snapshotStreamDesc, p.t.svc.snapshot); err != nil {
 		return fmt.Errorf("transport: snapshot to peer %d at %s: %w", p.id, p.addr, err)
 	}
 	sent, err = p.streamSnapshot(s, header, body)

@@ -106,7 +106,7 @@ func (s *clientStream) close() {
 func (p *peer) dial() (*clientStream, error) {
 	s := p.newClientStream(p.ctx)
 	handshake := time.AfterFunc(p.t.cfg.DialTimeout, func() { s.cancel(ErrDialTimeout) })
-	err := s.open(p, &framesStreamDesc, framesMethod)
+	err := s.open(p, &framesStreamDesc, p.t.svc.framesMethod)
 	if err == nil {
 		var md metadata.MD
 		md, err = s.cs.Header()

@@ -23,6 +23,7 @@ type Transport struct {
 	cfg Config
 	log *slog.Logger
 	m   *metrics
+	svc service
 	// incarnation tells this Transport's streams from those of an
 	// earlier process with the same node id; streamSeq numbers them.
 	incarnation uint64
@@ -60,6 +61,7 @@ func New(cfg Config) (*Transport, error) {
 		cfg:          cfg,
 		log:          log.With("node", cfg.LocalID),
 		m:            newMetrics(cfg.Registerer),
+		svc:          newService(cfg.Channel),
 		incarnation:  rand.Uint64(),
 		ctx:          ctx,
 		cancel:       cancel,
@@ -75,7 +77,7 @@ func New(cfg Config) (*Transport, error) {
 // Register registers the peer service on s, the server of the node's peer
 // listener. Create s with ServerOptions.
 func (t *Transport) Register(s grpc.ServiceRegistrar) {
-	s.RegisterService(&serviceDesc, t)
+	s.RegisterService(&t.svc.desc, t)
 }
 
 // ServerOptions returns the options the peer listener's grpc.Server needs:
