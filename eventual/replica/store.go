@@ -1,0 +1,298 @@
+package replica
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/ring"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SyncMode says when a write is made durable.
+type SyncMode uint8
+
+const (
+	// SyncAlways commits every write with fsync (grouped with concurrent
+	// ones).
+	SyncAlways SyncMode = iota
+	// SyncPeriodic syncs the write-ahead log every Config.SyncInterval.
+	SyncPeriodic
+)
+
+// Config configures a Store.
+type Config struct {
+	// DB is the node's Pebble database; the store uses its own prefix.
+	DB *pebble.DB
+	// Sync is the durability mode; SyncInterval its period in
+	// SyncPeriodic mode (default 10ms).
+	Sync         SyncMode
+	SyncInterval time.Duration
+	// MaxHintsPerTarget bounds the hints held for one node (default
+	// 1,000,000). Past it new hints are dropped and counted.
+	MaxHintsPerTarget int
+	// Logger receives logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the metrics; nil means not registered.
+	Registerer prometheus.Registerer
+}
+
+const (
+	prefixObject = "\x04eo"
+	prefixHint   = "\x04eh"
+	prefixMeta   = "\x04em"
+	numStripes   = 4096
+)
+
+var (
+	metaReplicaID = []byte(prefixMeta + "replica-id")
+	metaClean     = []byte(prefixMeta + "clean")
+)
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("replica: store closed")
+
+// Store is one node's eventual-tier storage. Its methods are safe for
+// concurrent use.
+type Store struct {
+	cfg     Config
+	db      *pebble.DB
+	log     *slog.Logger
+	m       *metrics
+	replica clock.ReplicaID
+	stripes [numStripes]sync.Mutex
+	writeOp *pebble.WriteOptions
+
+	hintMu  sync.Mutex
+	hintSeq uint64
+	hints   map[uint64]int // hints held per target
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// Open opens the store in cfg.DB, minting a replica ID if the store is new
+// or was not closed cleanly.
+func Open(cfg Config) (*Store, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("replica: Config.DB is nil")
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 10 * time.Millisecond
+	}
+	if cfg.MaxHintsPerTarget <= 0 {
+		cfg.MaxHintsPerTarget = 1_000_000
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Store{cfg: cfg, db: cfg.DB, log: log.With("component", "eventual-store"), hints: map[uint64]int{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	var err error
+	if s.m, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	s.writeOp = pebble.Sync
+	if cfg.Sync == SyncPeriodic {
+		s.writeOp = pebble.NoSync
+	}
+	if err := s.loadReplicaID(); err != nil {
+		return nil, err
+	}
+	if err := s.loadHints(); err != nil {
+		return nil, err
+	}
+	go s.syncLoop()
+	return s, nil
+}
+
+// loadReplicaID keeps the stored replica ID after a clean stop and mints a
+// new one otherwise, then marks the store as open (not clean).
+func (s *Store) loadReplicaID() error {
+	id, idCloser, err := s.db.Get(metaReplicaID)
+	var have bool
+	if err == nil {
+		if len(id) == 8 {
+			s.replica = clock.ReplicaID(binary.BigEndian.Uint64(id))
+			have = true
+		}
+		idCloser.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("replica: read replica id: %w", err)
+	}
+	_, cleanCloser, err := s.db.Get(metaClean)
+	clean := err == nil
+	if clean {
+		cleanCloser.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("replica: read clean mark: %w", err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if !have || !clean {
+		old := s.replica
+		for s.replica == 0 || s.replica == old {
+			var r [8]byte
+			_, _ = rand.Read(r[:])
+			s.replica = clock.ReplicaID(binary.BigEndian.Uint64(r[:]))
+		}
+		if have {
+			s.log.Warn("store was not closed cleanly: writing under a new replica id",
+				"old_replica", fmt.Sprintf("%016x", uint64(old)), "replica", fmt.Sprintf("%016x", uint64(s.replica)))
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(s.replica))
+		_ = b.Set(metaReplicaID, v[:], nil)
+	}
+	_ = b.Delete(metaClean, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("replica: write replica id: %w", err)
+	}
+	return nil
+}
+
+// ReplicaID is the ID this store's local mutations write under.
+func (s *Store) ReplicaID() clock.ReplicaID { return s.replica }
+
+// syncLoop syncs the write-ahead log every SyncInterval in periodic mode.
+func (s *Store) syncLoop() {
+	defer close(s.done)
+	if s.cfg.Sync != SyncPeriodic {
+		<-s.stop
+		return
+	}
+	t := time.NewTicker(s.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			start := time.Now()
+			if err := s.db.LogData(nil, pebble.Sync); err != nil {
+				s.m.errors.WithLabelValues("sync").Inc()
+				s.log.Error("periodic sync failed", "err", err)
+				continue
+			}
+			s.m.syncSeconds.Observe(time.Since(start).Seconds())
+		}
+	}
+}
+
+// Close stops the sync loop, syncs, and marks the store clean. It does not
+// close the Pebble database.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.db.Set(metaClean, []byte{1}, pebble.Sync)
+	})
+	return err
+}
+
+// objectKey is the Pebble key of key.
+func objectKey(dst []byte, t ring.Token, key []byte) []byte {
+	dst = append(dst, prefixObject...)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(t))
+	return append(dst, key...)
+}
+
+// stripe is the lock of the keys with token t.
+func (s *Store) stripe(t ring.Token) *sync.Mutex { return &s.stripes[uint64(t)%numStripes] }
+
+// Get returns the stored Object of key (the zero Object if there is none).
+func (s *Store) Get(key []byte) (object.Object, error) {
+	s.m.reads.Inc()
+	return s.get(objectKey(nil, ring.HashKey(key), key))
+}
+
+func (s *Store) get(pk []byte) (object.Object, error) {
+	v, closer, err := s.db.Get(pk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return object.Object{}, nil
+	}
+	if err != nil {
+		s.m.errors.WithLabelValues("read").Inc()
+		return object.Object{}, err
+	}
+	defer closer.Close()
+	o, err := object.Decode(v)
+	if err != nil {
+		s.m.errors.WithLabelValues("decode").Inc()
+		return object.Object{}, fmt.Errorf("replica: stored object of %q: %w", pk, err)
+	}
+	return o, nil
+}
+
+// Mutate runs a local mutation on key's Object under the key's lock: fn
+// changes o and returns the delta to ship. If fn fails, nothing is written.
+// Mutate returns the delta once the new state is durable (per the sync
+// mode).
+func (s *Store) Mutate(key []byte, fn func(o *object.Object) (object.Object, error)) (object.Object, error) {
+	t := ring.HashKey(key)
+	pk := objectKey(nil, t, key)
+	mu := s.stripe(t)
+	mu.Lock()
+	defer mu.Unlock()
+	o, err := s.get(pk)
+	if err != nil {
+		return object.Object{}, err
+	}
+	delta, err := fn(&o)
+	if err != nil {
+		return object.Object{}, err
+	}
+	if delta.IsZero() {
+		s.m.writes.WithLabelValues("noop").Inc()
+		return delta, nil
+	}
+	if err := s.put(pk, o); err != nil {
+		return object.Object{}, err
+	}
+	s.m.writes.WithLabelValues("local").Inc()
+	return delta, nil
+}
+
+// Apply merges a delta (or a whole Object) received from a peer into key's
+// Object and reports whether it changed anything. It returns once the
+// merge is durable.
+func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
+	t := ring.HashKey(key)
+	pk := objectKey(nil, t, key)
+	mu := s.stripe(t)
+	mu.Lock()
+	defer mu.Unlock()
+	o, err := s.get(pk)
+	if err != nil {
+		return false, err
+	}
+	before := o.Clone()
+	o.Merge(delta)
+	if o.Equal(before) {
+		s.m.writes.WithLabelValues("noop").Inc()
+		return false, nil
+	}
+	if err := s.put(pk, o); err != nil {
+		return false, err
+	}
+	s.m.writes.WithLabelValues("peer").Inc()
+	return true, nil
+}
+
+func (s *Store) put(pk []byte, o object.Object) error {
+	if err := s.db.Set(pk, o.AppendBinary(nil), s.writeOp); err != nil {
+		s.m.errors.WithLabelValues("write").Inc()
+		return fmt.Errorf("replica: write: %w", err)
+	}
+	return nil
+}
