@@ -1,0 +1,293 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/ring"
+	"github.com/cairndb/cairn/transport"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"google.golang.org/grpc"
+)
+
+// testMembership is a ring of fixed nodes with liveness set by the test.
+type testMembership struct {
+	r    *ring.Ring
+	mu   sync.Mutex
+	dead map[uint64]bool
+}
+
+func (m *testMembership) Ring() *ring.Ring { return m.r }
+func (m *testMembership) Alive(id uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.dead[id]
+}
+func (m *testMembership) setDead(id uint64, dead bool) {
+	m.mu.Lock()
+	m.dead[id] = dead
+	m.mu.Unlock()
+}
+
+// handlerRef lets the transport start before the coordinator exists.
+type handlerRef struct{ c *Coordinator }
+
+func (h *handlerRef) HandleFrames(from uint64, frames [][]byte) { h.c.HandleFrames(from, frames) }
+func (h *handlerRef) HandleSnapshot(ctx context.Context, from uint64, hdr []byte, body io.Reader) error {
+	return h.c.HandleSnapshot(ctx, from, hdr, body)
+}
+
+type testNode struct {
+	id    uint64
+	co    *Coordinator
+	store *replica.Store
+	tr    *transport.Transport
+}
+
+type testCluster struct {
+	nodes  []*testNode
+	mem    []*testMembership // each node's own view
+	faults *transport.Faults
+}
+
+// newTestCluster starts size nodes with real transports on loopback and
+// stores on in-memory Pebble; every key has n replicas.
+func newTestCluster(t *testing.T, size, n int) *testCluster {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var rnodes []ring.Node
+	for i := range size {
+		rnodes = append(rnodes, ring.Node{ID: NodeID(uint64(i + 1)), Weight: 1})
+	}
+	r, err := ring.New(rnodes, ring.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &testCluster{faults: transport.NewFaults(1)}
+	addrs := make([]string, size)
+	for i := range size {
+		id := uint64(i + 1)
+		db, err := pebble.Open("db", &pebble.Options{FS: vfs.NewMem()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := replica.Open(replica.Config{DB: db, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := &handlerRef{}
+		tcfg := transport.DefaultConfig()
+		tcfg.LocalID, tcfg.ClusterID, tcfg.Handler, tcfg.Channel = id, 99, ref, "eventual"
+		tcfg.Logger, tcfg.Faults = quiet, tc.faults
+		tr, err := transport.New(tcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = lis.Addr().String()
+		srv := grpc.NewServer(tr.ServerOptions()...)
+		tr.Register(srv)
+		go func() { _ = srv.Serve(lis) }()
+		mem := &testMembership{r: r, dead: map[uint64]bool{}}
+		co, err := New(Config{LocalID: id, Store: store, Sender: tr, Clock: clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
+			Membership: mem, Replicas: n, RequestTimeout: time.Second, HintReplayInterval: 50 * time.Millisecond, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref.c = co
+		tc.nodes = append(tc.nodes, &testNode{id: id, co: co, store: store, tr: tr})
+		tc.mem = append(tc.mem, mem)
+		t.Cleanup(func() { co.Close(); _ = tr.Close(); srv.Stop(); _ = store.Close(); _ = db.Close() })
+	}
+	for _, nd := range tc.nodes {
+		for j, addr := range addrs {
+			if uint64(j+1) != nd.id {
+				if err := nd.tr.AddPeer(uint64(j+1), addr); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return tc
+}
+
+// down partitions node id away and tells every view it is dead.
+func (tc *testCluster) down(id uint64) {
+	tc.faults.Partition(id)
+	for _, m := range tc.mem {
+		m.setDead(id, true)
+	}
+}
+
+func (tc *testCluster) up(id uint64) {
+	tc.faults.Heal()
+	for _, m := range tc.mem {
+		m.setDead(id, false)
+	}
+}
+
+func tctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func getString(t *testing.T, o object.Object) string {
+	t.Helper()
+	v, ok, err := o.Get(time.Now().UnixMilli())
+	if err != nil || !ok {
+		t.Fatalf("value missing: ok=%v err=%v", ok, err)
+	}
+	return string(v)
+}
+
+func TestWriteQuorumReadAllAcrossNodes(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := tctx(t)
+	if _, err := tc.nodes[0].co.Write(ctx, []byte("k"), Op{Code: OpSet, Value: []byte("v1")}, LevelQuorum); err != nil {
+		t.Fatal(err)
+	}
+	o, err := tc.nodes[1].co.Read(ctx, []byte("k"), LevelAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getString(t, o); got != "v1" {
+		t.Fatalf("read %q", got)
+	}
+	// Concurrent increments through every node add up.
+	var wg sync.WaitGroup
+	for _, nd := range tc.nodes {
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := nd.co.Write(ctx, []byte("ctr"), Op{Code: OpIncr, N: 1}, LevelQuorum); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	o, err = tc.nodes[2].co.Read(ctx, []byte("ctr"), LevelAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getString(t, o); got != "60" {
+		t.Fatalf("counter %s, want 60", got)
+	}
+}
+
+func TestDownReplicaGetsItsWritesByHintedHandoff(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := tctx(t)
+	tc.down(3)
+	if _, err := tc.nodes[0].co.Write(ctx, []byte("k"), Op{Code: OpSAdd, Members: []string{"a"}}, LevelQuorum); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tc.nodes[0].co.Write(ctx, []byte("k"), Op{Code: OpSAdd, Members: []string{"b"}}, LevelAll)
+	var un *UnavailableError
+	if !errors.As(err, &un) || un.Need != 3 || un.Answered != 2 || un.Replicas != 3 {
+		t.Fatalf("ALL with a replica down: %v", err)
+	}
+	if _, err := tc.nodes[1].co.Read(ctx, []byte("k"), LevelAll); !errors.As(err, &un) {
+		t.Fatalf("read ALL with a replica down: %v", err)
+	}
+	if o, _ := tc.nodes[2].store.Get([]byte("k")); o.Visible(time.Now().UnixMilli()) {
+		t.Fatal("the partitioned replica got the write")
+	}
+	tc.up(3)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		o, _ := tc.nodes[2].store.Get([]byte("k"))
+		if m, _ := o.Members(time.Now().UnixMilli()); len(m) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("hints were not replayed to the replica that came back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestReadRepairsReplicasThatWereBehind(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := tctx(t)
+	// Only node 1's store holds the write (as if its shipping was lost).
+	st := object.Stamp{Replica: tc.nodes[0].store.ReplicaID(), TS: tc.nodes[0].co.cfg.Clock.Now()}
+	if _, err := tc.nodes[0].store.Mutate([]byte("k"), func(o *object.Object) (object.Object, error) {
+		return o.Set(st, []byte("only-on-1"), object.SetOptions{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := tc.nodes[1].co.Read(ctx, []byte("k"), LevelAll)
+	if err != nil || getString(t, o) != "only-on-1" {
+		t.Fatalf("read ALL: %v", err)
+	}
+	want, _ := tc.nodes[0].store.Get([]byte("k"))
+	for _, nd := range tc.nodes[1:] {
+		got, _ := nd.store.Get([]byte("k"))
+		if !got.Equal(want) {
+			t.Fatalf("node %d was not repaired by a read at ALL", nd.id)
+		}
+	}
+}
+
+func TestForwardingAndSloppyQuorumOnALargerRing(t *testing.T) {
+	tc := newTestCluster(t, 5, 3)
+	ctx := tctx(t)
+	key := []byte("some-key")
+	prefs, fallbacks := tc.nodes[0].co.placement(key)
+	var outsider *testNode
+	for _, nd := range tc.nodes {
+		if !contains(prefs, nd.id) {
+			outsider = nd
+		}
+	}
+	if _, err := outsider.co.Write(ctx, key, Op{Code: OpSet, Value: []byte("x")}, LevelAll); err != nil {
+		t.Fatalf("forwarded write: %v", err)
+	}
+	for _, p := range prefs {
+		o, _ := tc.nodes[p-1].store.Get(key)
+		if getString(t, o) != "x" {
+			t.Fatalf("replica %d lacks the forwarded write", p)
+		}
+	}
+	// With a replica down, a fallback takes the write as a hint: QUORUM
+	// and even ALL (hinted stand-ins count, as in Dynamo) succeed.
+	tc.down(prefs[2])
+	if _, err := tc.nodes[prefs[0]-1].co.Write(ctx, key, Op{Code: OpSet, Value: []byte("y")}, LevelAll); err != nil {
+		t.Fatalf("sloppy write: %v", err)
+	}
+	fb := fallbacks[0]
+	if fb == prefs[2] {
+		t.Fatal("fallback is the down node")
+	}
+	if targets := tc.nodes[fb-1].store.HintTargets(); len(targets) != 1 || targets[0] != prefs[2] {
+		t.Fatalf("fallback %d holds hints for %v, want [%d]", fb, targets, prefs[2])
+	}
+	tc.up(prefs[2])
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		o, _ := tc.nodes[prefs[2]-1].store.Get(key)
+		if v, ok, _ := o.Get(time.Now().UnixMilli()); ok && string(v) == "y" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fallback's hint did not reach the replica")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,346 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/ring"
+)
+
+// Coordinator runs the eventual tier's requests on one node: it places
+// keys on the ring, coordinates writes and reads at their consistency level,
+// serves peers' requests, and replays hints. It implements
+// transport.Handler for the eventual channel.
+type Coordinator struct {
+	cfg    Config
+	log    *slog.Logger
+	m      *metrics
+	pend   pending
+	sem    chan struct{}
+	closed chan struct{}
+	once   sync.Once
+	wg     sync.WaitGroup
+}
+
+// New starts a Coordinator. Close stops it.
+func New(cfg Config) (*Coordinator, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "eventual"), m: m,
+		pend: pending{calls: map[uint64]chan message{}}, sem: make(chan struct{}, cfg.MaxInFlight),
+		closed: make(chan struct{})}
+	c.wg.Add(1)
+	go c.handoffLoop()
+	return c, nil
+}
+
+// Close stops the hint replay and fails the requests in flight. It does not
+// close the store.
+func (c *Coordinator) Close() {
+	c.once.Do(func() { close(c.closed) })
+	c.wg.Wait()
+}
+
+// placement returns the key's replicas (the preference list, at most N
+// nodes) and the nodes after them in ring order, which stand in for
+// replicas that are down (sloppy quorum).
+func (c *Coordinator) placement(key []byte) (prefs, fallbacks []uint64) {
+	r := c.cfg.Membership.Ring()
+	if r == nil {
+		return nil, nil
+	}
+	nodes := len(r.Nodes())
+	n := min(c.cfg.Replicas, nodes)
+	ids := r.AppendReplicas(make([]ring.NodeID, 0, min(2*n, nodes)), key, min(2*n, nodes))
+	all := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		if v, err := ParseNodeID(id); err == nil {
+			all = append(all, v)
+		}
+	}
+	if len(all) < n {
+		return all, nil
+	}
+	return all[:n], all[n:]
+}
+
+func (c *Coordinator) alive(id uint64) bool {
+	return id == c.cfg.LocalID || c.cfg.Membership.Alive(id)
+}
+
+func contains(ids []uint64, id uint64) bool {
+	for _, v := range ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Coordinator) observe(kind string, level Level, start time.Time, err error) {
+	result := "ok"
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		result = "unavailable"
+	case err != nil:
+		result = "error"
+	}
+	c.m.requests.WithLabelValues(kind, level.String(), result).Inc()
+	c.m.seconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+}
+
+// Write runs op on key at the write level: on this node if it is one of
+// the key's replicas, else forwarded to one that is. It returns once W
+// replicas (hinted stand-ins count, as in Dynamo) hold the write, or an
+// *UnavailableError naming how many did.
+func (c *Coordinator) Write(ctx context.Context, key []byte, op Op, level Level) (Result, error) {
+	start := time.Now()
+	prefs, fallbacks := c.placement(key)
+	var (
+		res  Result
+		err  error
+		kind = "write"
+	)
+	if len(prefs) == 0 {
+		err = &UnavailableError{Op: "write", Level: level, Need: 1}
+	} else if contains(prefs, c.cfg.LocalID) {
+		res, err = c.coordinateWrite(ctx, key, op, level, prefs, fallbacks)
+	} else {
+		kind = "forward"
+		res, err = c.forward(ctx, key, op, level, prefs)
+	}
+	c.observe(kind, level, start, err)
+	return res, err
+}
+
+// forward hands a mutation to the first live replica that answers.
+func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Level, prefs []uint64) (Result, error) {
+	var last error = &UnavailableError{Op: "write", Level: level, Need: level.Need(len(prefs)), Replicas: len(prefs)}
+	for _, p := range prefs {
+		if !c.alive(p) {
+			continue
+		}
+		ans := c.wait(ctx, c.start(p, message{typ: msgMutate, key: key, level: level, op: op}))
+		if ans.typ == msgMutateResp {
+			err := errFromText(ans.err)
+			if err == nil || !isTransient(ans.err) {
+				return ans.result, err
+			}
+			last = err
+			continue
+		}
+		if ctx.Err() != nil {
+			return Result{}, ctx.Err()
+		}
+	}
+	return Result{}, last
+}
+
+// isTransient reports whether a forwarded write's error means "try another
+// replica" rather than an answer.
+func isTransient(text string) bool {
+	return len(text) >= 8 && text[:8] == "NOQUORUM"
+}
+
+// coordinateWrite applies op locally, then ships the delta to the other
+// replicas (or to stand-ins for those that are down) and waits for W.
+func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, level Level, prefs, fallbacks []uint64) (Result, error) {
+	st := object.Stamp{Replica: c.cfg.Store.ReplicaID(), TS: c.cfg.Clock.Now()}
+	var res Result
+	delta, err := c.cfg.Store.Mutate(key, func(o *object.Object) (object.Object, error) {
+		d, r, err := op.apply(o, st)
+		res = r
+		return d, err
+	})
+	if err != nil || delta.IsZero() {
+		return res, err
+	}
+	need := level.Need(len(prefs))
+	enc := delta.AppendBinary(nil)
+	type sent struct {
+		call    *call
+		replica uint64 // the replica the write is for
+		hinted  bool
+	}
+	var calls []sent
+	fb := 0
+	for _, p := range prefs {
+		if p == c.cfg.LocalID {
+			continue
+		}
+		if c.alive(p) {
+			calls = append(calls, sent{c.start(p, message{typ: msgApply, key: key, obj: enc}), p, false})
+			continue
+		}
+		// Sloppy quorum: the next live node outside the preference list
+		// keeps the write as a hint for p.
+		for fb < len(fallbacks) && !c.alive(fallbacks[fb]) {
+			fb++
+		}
+		if fb < len(fallbacks) {
+			calls = append(calls, sent{c.start(fallbacks[fb], message{typ: msgApply, key: key, obj: enc, hintFor: p}), p, true})
+			fb++
+			continue
+		}
+		c.keepHint(p, key, delta)
+	}
+	acks := 1
+	results := make(chan bool, len(calls))
+	for _, s := range calls {
+		go func() {
+			ans := c.wait(ctx, s.call)
+			ok := ans.typ == msgApplyResp && ans.err == ""
+			if !ok {
+				c.keepHint(s.replica, key, delta) // the write reaches the replica later
+			} else if s.hinted {
+				c.m.hints.WithLabelValues("sloppy").Inc()
+			}
+			results <- ok
+		}()
+	}
+	for answered := 0; acks < need && answered < len(calls); answered++ {
+		if <-results {
+			acks++
+		}
+	}
+	if acks < need {
+		return res, &UnavailableError{Op: "write", Level: level, Need: need, Answered: acks, Replicas: len(prefs)}
+	}
+	return res, nil
+}
+
+// keepHint stores a write for a replica that did not take it.
+func (c *Coordinator) keepHint(replica uint64, key []byte, delta object.Object) {
+	if err := c.cfg.Store.AddHint(replica, key, delta, time.Now()); err != nil {
+		c.log.Warn("could not keep a hint; anti-entropy will repair", "replica", fmt.Sprintf("%x", replica), "err", err)
+		return
+	}
+	c.m.hints.WithLabelValues("local").Inc()
+}
+
+// readAnswer is one replica's state of a key.
+type readAnswer struct {
+	from uint64
+	obj  object.Object
+	err  error
+}
+
+// Read returns the merge of R replicas' states of key, after repairing
+// those among them that were behind; replicas that answer later are
+// repaired in the background.
+func (c *Coordinator) Read(ctx context.Context, key []byte, level Level) (object.Object, error) {
+	start := time.Now()
+	o, err := c.read(ctx, key, level)
+	c.observe("read", level, start, err)
+	return o, err
+}
+
+func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object.Object, error) {
+	prefs, _ := c.placement(key)
+	need := level.Need(len(prefs))
+	var targets []uint64
+	for _, p := range prefs {
+		if c.alive(p) {
+			targets = append(targets, p)
+		}
+	}
+	if len(targets) < need {
+		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(targets), Replicas: len(prefs)}
+	}
+	answers := make(chan readAnswer, len(targets))
+	for _, t := range targets {
+		if t == c.cfg.LocalID {
+			o, err := c.cfg.Store.Get(key)
+			answers <- readAnswer{t, o, err}
+			continue
+		}
+		cl := c.start(t, message{typ: msgRead, key: key})
+		go func() {
+			ans := c.wait(ctx, cl)
+			a := readAnswer{from: t}
+			if ans.typ != msgReadResp || ans.err != "" {
+				a.err = fmt.Errorf("replica %x: %s", t, ans.err)
+			} else {
+				a.obj, a.err = object.Decode(ans.obj)
+			}
+			answers <- a
+		}()
+	}
+	var got []readAnswer
+	var merged object.Object
+	received := 0
+	for received < len(targets) && len(got) < need {
+		a := <-answers
+		received++
+		if a.err == nil {
+			got = append(got, a)
+			merged.Merge(a.obj)
+		}
+	}
+	if len(got) < need {
+		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(got), Replicas: len(prefs)}
+	}
+	c.repair(ctx, key, merged, got, "sync")
+	if rest := len(targets) - received; rest > 0 {
+		go c.repairLate(key, merged.Clone(), got, answers, rest)
+	}
+	return merged, nil
+}
+
+// repair brings every answer that differs from merged up to it, and waits
+// for the repairs (bounded by ctx and the request timeout).
+func (c *Coordinator) repair(ctx context.Context, key []byte, merged object.Object, answers []readAnswer, mode string) {
+	var enc []byte
+	var calls []*call
+	for _, a := range answers {
+		if a.obj.Equal(merged) {
+			continue
+		}
+		c.m.repairs.WithLabelValues(mode).Inc()
+		if a.from == c.cfg.LocalID {
+			if _, err := c.cfg.Store.Apply(key, merged); err != nil {
+				c.log.Warn("local read repair failed", "err", err)
+			}
+			continue
+		}
+		if enc == nil {
+			enc = merged.AppendBinary(nil)
+		}
+		calls = append(calls, c.start(a.from, message{typ: msgApply, key: key, obj: enc}))
+	}
+	for _, cl := range calls {
+		c.wait(ctx, cl)
+	}
+}
+
+// repairLate waits for the answers that came after the read returned and
+// repairs them, and the early ones if a late answer knew more.
+func (c *Coordinator) repairLate(key []byte, merged object.Object, early []readAnswer, answers <-chan readAnswer, rest int) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+	defer cancel()
+	var late []readAnswer
+	for range rest {
+		if a := <-answers; a.err == nil {
+			late = append(late, a)
+		}
+	}
+	before := merged.Clone()
+	for _, a := range late {
+		merged.Merge(a.obj)
+	}
+	all := late
+	if !merged.Equal(before) {
+		all = append(all, early...)
+	}
+	c.repair(ctx, key, merged, all, "background")
+}

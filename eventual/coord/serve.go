@@ -1,0 +1,123 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/cairndb/cairn/eventual/object"
+)
+
+// HandleFrames implements transport.Handler: answers are delivered to their
+// calls; requests are served on their own goroutines, at most MaxInFlight
+// at once (beyond that they are dropped, and their senders time out).
+func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
+	for _, f := range frames {
+		m, err := decodeMessage(f)
+		if err != nil {
+			c.m.peerReqs.WithLabelValues("malformed", "error").Inc()
+			c.log.Warn("malformed eventual-tier frame", "from", from, "err", err)
+			continue
+		}
+		if _, err := c.cfg.Clock.Update(m.clock); err != nil {
+			c.m.clockSkews.Inc()
+			if isRequest(m.typ) {
+				c.reply(from, m, message{err: ErrClockSkew.Error()})
+			} else {
+				c.finish(m.id, message{typ: m.typ, err: ErrClockSkew.Error()})
+			}
+			continue
+		}
+		if !isRequest(m.typ) {
+			c.finish(m.id, m)
+			continue
+		}
+		select {
+		case c.sem <- struct{}{}:
+		default:
+			c.m.peerReqs.WithLabelValues(typeName(m.typ), "dropped").Inc()
+			continue
+		}
+		c.m.inFlight.Inc()
+		go func() {
+			defer func() { <-c.sem; c.m.inFlight.Dec() }()
+			c.serve(from, m)
+		}()
+	}
+}
+
+// HandleSnapshot implements transport.Handler; the eventual channel sends
+// no snapshots.
+func (c *Coordinator) HandleSnapshot(context.Context, uint64, []byte, io.Reader) error {
+	return errors.New("eventual: snapshots are not used on this channel")
+}
+
+func isRequest(t msgType) bool { return t == msgMutate || t == msgApply || t == msgRead }
+
+func typeName(t msgType) string {
+	switch t {
+	case msgMutate:
+		return "mutate"
+	case msgApply:
+		return "apply"
+	case msgRead:
+		return "read"
+	}
+	return "response"
+}
+
+// serve answers one peer request.
+func (c *Coordinator) serve(from uint64, m message) {
+	var resp message
+	switch m.typ {
+	case msgMutate:
+		ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.RequestTimeout)
+		prefs, fallbacks := c.placement(m.key)
+		// A forwarded write is coordinated here even if this node's ring
+		// disagrees that it is a replica: forwarding again could loop.
+		res, err := c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
+		cancel()
+		resp = message{result: res, err: errText(err)}
+	case msgApply:
+		d, err := object.Decode(m.obj)
+		if err == nil {
+			if m.hintFor != 0 && m.hintFor != c.cfg.LocalID {
+				err = c.cfg.Store.AddHint(m.hintFor, m.key, d, timeNow())
+			} else {
+				_, err = c.cfg.Store.Apply(m.key, d)
+			}
+		}
+		resp = message{err: errText(err)}
+	case msgRead:
+		o, err := c.cfg.Store.Get(m.key)
+		resp = message{err: errText(err)}
+		if err == nil {
+			resp.obj = o.AppendBinary(nil)
+		}
+	}
+	result := "ok"
+	if resp.err != "" {
+		result = "error"
+	}
+	c.m.peerReqs.WithLabelValues(typeName(m.typ), result).Inc()
+	c.reply(from, m, resp)
+}
+
+// reply sends resp as the answer to request req.
+func (c *Coordinator) reply(to uint64, req, resp message) {
+	resp.typ = req.typ + 1
+	resp.id = req.id
+	resp.clock = c.cfg.Clock.Now()
+	c.cfg.Sender.Send(to, resp.appendBinary(nil))
+}
+
+// withSelf returns prefs with self in place of its last member if self is
+// not among them.
+func withSelf(prefs []uint64, self uint64) []uint64 {
+	if contains(prefs, self) || len(prefs) == 0 {
+		return prefs
+	}
+	out := append([]uint64(nil), prefs...)
+	out[len(out)-1] = self
+	return out
+}
