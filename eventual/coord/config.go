@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/merkle"
 	"github.com/cairndb/cairn/eventual/replica"
 	"github.com/cairndb/cairn/ring"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,17 @@ type Config struct {
 	// max_hint_window).
 	HintReplayInterval time.Duration
 	MaxHintAge         time.Duration
+	// Trees are the anti-entropy trees the Store reports its writes to
+	// (NewTrees, given as the store's Observer); nil turns anti-entropy
+	// off.
+	Trees *Trees
+	// AntiEntropyInterval is the time for one pass of anti-entropy over
+	// every arc this node replicates (default 5 minutes): each arc is
+	// compared with one of its other replicas per pass.
+	AntiEntropyInterval time.Duration
+	// Exchange bounds the Merkle exchanges; keep it cluster-wide (default
+	// merkle.DefaultExchangeConfig()).
+	Exchange merkle.ExchangeConfig
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives metrics; nil means not registered.
@@ -87,6 +99,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxHintAge <= 0 {
 		c.MaxHintAge = 3 * time.Hour
+	}
+	if c.AntiEntropyInterval <= 0 {
+		c.AntiEntropyInterval = 5 * time.Minute
+	}
+	if c.Exchange == (merkle.ExchangeConfig{}) {
+		c.Exchange = merkle.DefaultExchangeConfig()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

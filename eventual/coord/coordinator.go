@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairndb/cairn/eventual/merkle"
 	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/ring"
 )
@@ -17,14 +18,15 @@ import (
 // serves peers' requests, and replays hints. It implements
 // transport.Handler for the eventual channel.
 type Coordinator struct {
-	cfg    Config
-	log    *slog.Logger
-	m      *metrics
-	pend   pending
-	sem    chan struct{}
-	closed chan struct{}
-	once   sync.Once
-	wg     sync.WaitGroup
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	metrics *merkle.Metrics
+	pend    pending
+	sem     chan struct{}
+	closed  chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
 }
 
 // New starts a Coordinator. Close stops it.
@@ -39,8 +41,15 @@ func New(cfg Config) (*Coordinator, error) {
 	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "eventual"), m: m,
 		pend: pending{calls: map[uint64]chan message{}}, sem: make(chan struct{}, cfg.MaxInFlight),
 		closed: make(chan struct{})}
+	if c.metrics, err = merkle.NewMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	c.wg.Add(1)
 	go c.handoffLoop()
+	if cfg.Trees != nil {
+		c.wg.Add(1)
+		go c.antiEntropyLoop()
+	}
 	return c, nil
 }
 
@@ -105,6 +114,7 @@ func (c *Coordinator) observe(kind string, level Level, start time.Time, err err
 // *UnavailableError naming how many did.
 func (c *Coordinator) Write(ctx context.Context, key []byte, op Op, level Level) (Result, error) {
 	start := time.Now()
+	key = append([]byte(nil), key...) // kept by hints and late answers after Write returns
 	prefs, fallbacks := c.placement(key)
 	var (
 		res  Result
@@ -240,6 +250,7 @@ type readAnswer struct {
 // repaired in the background.
 func (c *Coordinator) Read(ctx context.Context, key []byte, level Level) (object.Object, error) {
 	start := time.Now()
+	key = append([]byte(nil), key...) // kept by background repair after Read returns
 	o, err := c.read(ctx, key, level)
 	c.observe("read", level, start, err)
 	return o, err

@@ -35,6 +35,19 @@
 // than R live replicas fails at once with an *UnavailableError: never a
 // silent downgrade.
 //
+// # Anti-entropy
+//
+// Trees (package merkle) keep one Merkle tree per ring arc this node
+// replicates, updated by the store on every write (it is the store's
+// Observer) and rebuilt from the store when the ring changes. Every
+// AntiEntropyInterval, spread over the arcs, the node compares one arc with
+// one of its other live replicas through the Merkle exchange, then pulls the
+// peer's entries of each differing range and pushes its own, merging both
+// ways (merges are idempotent, so a repeated page costs only time). This
+// repairs what hints and read repair missed: a replica that was down for
+// longer than MaxHintAge, lost hints, a restored disk. SyncArcs runs a full
+// pass at once.
+//
 // # Wire
 //
 // Nodes talk over the transport's "eventual" channel (its own streams,
@@ -55,7 +68,9 @@
 // Metrics (cairn_eventual_*): requests by kind, level and result with
 // latency, read repairs (sync, background), handoff events (sloppy, local,
 // replayed, expired, replay_failed), peer requests served by type and
-// result, clock-skew refusals.
+// result, clock-skew refusals, anti-entropy exchanges by result and keys
+// pulled and pushed (repair progress), and the Merkle exchange series
+// (cairn_merkle_*).
 //
 // HAZARD: a write acknowledged at W < N lives on W replicas until handoff or
 // anti-entropy copies it; losing those W disks before then loses it. W = N

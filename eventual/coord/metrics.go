@@ -13,6 +13,8 @@ type metrics struct {
 	peerReqs   *prometheus.CounterVec
 	inFlight   prometheus.Gauge
 	clockSkews prometheus.Counter
+	ae         *prometheus.CounterVec
+	aeKeys     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,8 +37,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Peer requests being served."}),
 		clockSkews: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "clock_skew_rejections_total",
 			Help: "Peer messages refused because the peer's clock led by more than the max offset."}),
+		ae: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "anti_entropy_exchanges_total",
+			Help: "Anti-entropy exchanges of one arc with one replica, by result: in_sync, repaired, error."}, []string{"result"}),
+		aeKeys: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "anti_entropy_keys_total",
+			Help: "Keys merged by anti-entropy repair: pulled from a replica, pushed to it."}, []string{"direction"}),
 	}
-	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews); err != nil {
+	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys); err != nil {
 		return nil, err
 	}
 	return m, nil

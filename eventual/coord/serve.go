@@ -52,7 +52,9 @@ func (c *Coordinator) HandleSnapshot(context.Context, uint64, []byte, io.Reader)
 	return errors.New("eventual: snapshots are not used on this channel")
 }
 
-func isRequest(t msgType) bool { return t == msgMutate || t == msgApply || t == msgRead }
+func isRequest(t msgType) bool {
+	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange
+}
 
 func typeName(t msgType) string {
 	switch t {
@@ -62,6 +64,10 @@ func typeName(t msgType) string {
 		return "apply"
 	case msgRead:
 		return "read"
+	case msgTree:
+		return "tree"
+	case msgRange:
+		return "range"
 	}
 	return "response"
 }
@@ -94,6 +100,10 @@ func (c *Coordinator) serve(from uint64, m message) {
 		if err == nil {
 			resp.obj = o.AppendBinary(nil)
 		}
+	case msgTree:
+		resp = c.serveTree(m.obj)
+	case msgRange:
+		resp = c.serveRange(m.obj)
 	}
 	result := "ok"
 	if resp.err != "" {

@@ -18,6 +18,10 @@ const (
 	msgApplyResp
 	msgRead // return the key's Object
 	msgReadResp
+	msgTree // a Merkle exchange request (obj: merkle.Request)
+	msgTreeResp
+	msgRange // stream a token range's entries (obj: rangeRequest)
+	msgRangeResp
 	numMsgTypes
 )
 
@@ -69,8 +73,10 @@ func (m *message) appendBinary(b []byte) []byte {
 		b = appendBytes(b, []byte(m.err))
 	case msgRead:
 		b = appendBytes(b, m.key)
-	case msgReadResp:
+	case msgReadResp, msgTreeResp, msgRangeResp:
 		b = appendBytes(b, []byte(m.err))
+		b = appendBytes(b, m.obj)
+	case msgTree, msgRange:
 		b = appendBytes(b, m.obj)
 	}
 	return b
@@ -120,8 +126,10 @@ func decodeMessage(b []byte) (message, error) {
 		m.err = string(d.bytes())
 	case msgRead:
 		m.key = d.bytes()
-	case msgReadResp:
+	case msgReadResp, msgTreeResp, msgRangeResp:
 		m.err = string(d.bytes())
+		m.obj = d.bytes()
+	case msgTree, msgRange:
 		m.obj = d.bytes()
 	}
 	if d.err == nil && len(d.b) != 0 {

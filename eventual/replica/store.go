@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -38,6 +39,9 @@ type Config struct {
 	// MaxHintsPerTarget bounds the hints held for one node (default
 	// 1,000,000). Past it new hints are dropped and counted.
 	MaxHintsPerTarget int
+	// Observer, if set, sees every write that changes a key (the
+	// anti-entropy trees follow the store through it).
+	Observer Observer
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the metrics; nil means not registered.
@@ -55,6 +59,15 @@ var (
 	metaReplicaID = []byte(prefixMeta + "replica-id")
 	metaClean     = []byte(prefixMeta + "clean")
 )
+
+// Observer follows the store's writes. BeginWrite is called, under the
+// key's lock, before a key with token t is written; the function it returns
+// is called after the write with the key, its encoded state before (nil if
+// none) and after, and whether the write succeeded. Calls for one key are
+// ordered. Neither may call the Store.
+type Observer interface {
+	BeginWrite(t ring.Token) (done func(key, before, after []byte, ok bool))
+}
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("replica: store closed")
@@ -213,25 +226,32 @@ func (s *Store) stripe(t ring.Token) *sync.Mutex { return &s.stripes[uint64(t)%n
 // Get returns the stored Object of key (the zero Object if there is none).
 func (s *Store) Get(key []byte) (object.Object, error) {
 	s.m.reads.Inc()
-	return s.get(objectKey(nil, ring.HashKey(key), key))
+	o, _, err := s.get(objectKey(nil, ring.HashKey(key), key), false)
+	return o, err
 }
 
-func (s *Store) get(pk []byte) (object.Object, error) {
+// get reads and decodes the Object at pk, and also returns a copy of its
+// encoding if keepRaw is set (nil when there is none).
+func (s *Store) get(pk []byte, keepRaw bool) (object.Object, []byte, error) {
 	v, closer, err := s.db.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return object.Object{}, nil
+		return object.Object{}, nil, nil
 	}
 	if err != nil {
 		s.m.errors.WithLabelValues("read").Inc()
-		return object.Object{}, err
+		return object.Object{}, nil, err
 	}
 	defer closer.Close()
 	o, err := object.Decode(v)
 	if err != nil {
 		s.m.errors.WithLabelValues("decode").Inc()
-		return object.Object{}, fmt.Errorf("replica: stored object of %q: %w", pk, err)
+		return object.Object{}, nil, fmt.Errorf("replica: stored object of %q: %w", pk, err)
 	}
-	return o, nil
+	var raw []byte
+	if keepRaw {
+		raw = append([]byte(nil), v...)
+	}
+	return o, raw, nil
 }
 
 // Mutate runs a local mutation on key's Object under the key's lock: fn
@@ -244,7 +264,7 @@ func (s *Store) Mutate(key []byte, fn func(o *object.Object) (object.Object, err
 	mu := s.stripe(t)
 	mu.Lock()
 	defer mu.Unlock()
-	o, err := s.get(pk)
+	o, before, err := s.get(pk, s.cfg.Observer != nil)
 	if err != nil {
 		return object.Object{}, err
 	}
@@ -256,7 +276,7 @@ func (s *Store) Mutate(key []byte, fn func(o *object.Object) (object.Object, err
 		s.m.writes.WithLabelValues("noop").Inc()
 		return delta, nil
 	}
-	if err := s.put(pk, o); err != nil {
+	if err := s.put(t, pk, key, before, o); err != nil {
 		return object.Object{}, err
 	}
 	s.m.writes.WithLabelValues("local").Inc()
@@ -272,25 +292,39 @@ func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
 	mu := s.stripe(t)
 	mu.Lock()
 	defer mu.Unlock()
-	o, err := s.get(pk)
+	o, before, err := s.get(pk, true)
 	if err != nil {
 		return false, err
 	}
-	before := o.Clone()
 	o.Merge(delta)
-	if o.Equal(before) {
+	after := o.AppendBinary(nil)
+	if bytes.Equal(after, before) {
 		s.m.writes.WithLabelValues("noop").Inc()
 		return false, nil
 	}
-	if err := s.put(pk, o); err != nil {
+	if err := s.write(t, pk, key, before, after); err != nil {
 		return false, err
 	}
 	s.m.writes.WithLabelValues("peer").Inc()
 	return true, nil
 }
 
-func (s *Store) put(pk []byte, o object.Object) error {
-	if err := s.db.Set(pk, o.AppendBinary(nil), s.writeOp); err != nil {
+func (s *Store) put(t ring.Token, pk, key, before []byte, o object.Object) error {
+	return s.write(t, pk, key, before, o.AppendBinary(nil))
+}
+
+// write stores an encoded Object and tells the Observer. The caller holds
+// the key's stripe lock.
+func (s *Store) write(t ring.Token, pk, key, before, after []byte) error {
+	var done func(key, before, after []byte, ok bool)
+	if s.cfg.Observer != nil {
+		done = s.cfg.Observer.BeginWrite(t)
+	}
+	err := s.db.Set(pk, after, s.writeOp)
+	if done != nil {
+		done(key, before, after, err == nil)
+	}
+	if err != nil {
 		s.m.errors.WithLabelValues("write").Inc()
 		return fmt.Errorf("replica: write: %w", err)
 	}

@@ -1,0 +1,286 @@
+package coord
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cairndb/cairn/eventual/merkle"
+	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/ring"
+)
+
+// rangePageBytes bounds one page of a range stream.
+const rangePageBytes = 4 << 20
+
+// antiEntropyLoop keeps the trees in step with the ring and, every
+// AntiEntropyInterval spread over the arcs, compares one arc with one of its
+// other replicas and repairs both sides of what differs.
+func (c *Coordinator) antiEntropyLoop() {
+	defer c.wg.Done()
+	var built *ring.Ring
+	next := 0
+	wait := time.Duration(0)
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-time.After(wait):
+		}
+		wait = time.Second
+		if r := c.cfg.Membership.Ring(); r != nil && r != built {
+			start := time.Now()
+			if err := c.cfg.Trees.rebuild(r, c.cfg.LocalID, c.cfg.Replicas, c.cfg.Store); err != nil {
+				c.log.Error("building the anti-entropy trees failed", "err", err)
+				continue
+			}
+			built = r
+			c.log.Info("anti-entropy trees built", "arcs", len(c.cfg.Trees.current().arcs), "took", time.Since(start))
+		}
+		set := c.cfg.Trees.current()
+		if len(set.arcs) == 0 {
+			continue
+		}
+		wait = max(c.cfg.AntiEntropyInterval/time.Duration(len(set.arcs)), 10*time.Millisecond)
+		a := set.arcs[next%len(set.arcs)]
+		next++
+		var live []uint64
+		for _, p := range a.peers {
+			if c.cfg.Membership.Alive(p) {
+				live = append(live, p)
+			}
+		}
+		if len(live) == 0 {
+			continue
+		}
+		peer := live[rand.IntN(len(live))]
+		if err := c.syncArc(a, peer); err != nil {
+			c.m.ae.WithLabelValues("error").Inc()
+			c.log.Debug("anti-entropy exchange failed", "peer", fmt.Sprintf("%x", peer), "arc", a.arc.String(), "err", err)
+		}
+	}
+}
+
+// SyncArcs runs one anti-entropy exchange for every arc with every live
+// replica, now (tests and operators: a full repair).
+func (c *Coordinator) SyncArcs() error {
+	if c.cfg.Trees == nil {
+		return errors.New("eventual: anti-entropy is off (no Trees)")
+	}
+	var errs []error
+	for _, a := range c.cfg.Trees.current().arcs {
+		for _, p := range a.peers {
+			if c.cfg.Membership.Alive(p) {
+				if err := c.syncArc(a, p); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncArc compares arc a with peer and repairs the ranges that differ, in
+// both directions.
+func (c *Coordinator) syncArc(a *arcTree, peer uint64) error {
+	start := time.Now()
+	a.mu.Lock()
+	snap := a.tree.Clone()
+	a.mu.Unlock()
+	sess, err := merkle.NewSession(snap, rand.Uint64(), c.cfg.Exchange)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*c.cfg.RequestTimeout)
+	defer cancel()
+	for !sess.Done() {
+		reqs := sess.Poll()
+		if len(reqs) == 0 {
+			sess.Tick()
+			continue
+		}
+		calls := make([]*call, len(reqs))
+		for i := range reqs {
+			calls[i] = c.start(peer, message{typ: msgTree, obj: reqs[i].Encode()})
+		}
+		for _, cl := range calls {
+			ans := c.wait(ctx, cl)
+			if ans.typ != msgTreeResp || ans.err != "" {
+				sess.Tick()
+				continue
+			}
+			if rep, err := merkle.DecodeReply(ans.obj); err == nil {
+				sess.Handle(&rep)
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	c.metrics.Observe(sess)
+	if err := sess.Err(); err != nil {
+		return err
+	}
+	ranges := sess.Ranges()
+	if len(ranges) == 0 {
+		c.m.ae.WithLabelValues("in_sync").Inc()
+		return nil
+	}
+	var pulled, pushed int
+	for _, r := range ranges {
+		tr := ring.TokenRange{Start: ring.Token(r.Start), End: ring.Token(r.End)}
+		n, err := c.pullRange(ctx, peer, tr)
+		pulled += n
+		if err != nil {
+			return err
+		}
+		n, err = c.pushRange(ctx, peer, tr)
+		pushed += n
+		if err != nil {
+			return err
+		}
+	}
+	c.m.ae.WithLabelValues("repaired").Inc()
+	c.m.aeKeys.WithLabelValues("pulled").Add(float64(pulled))
+	c.m.aeKeys.WithLabelValues("pushed").Add(float64(pushed))
+	c.log.Info("anti-entropy repaired an arc", "peer", fmt.Sprintf("%x", peer), "ranges", len(ranges),
+		"pulled", pulled, "pushed", pushed, "took", time.Since(start))
+	return nil
+}
+
+// pullRange merges the peer's entries of r into this node's store, page by
+// page, and returns how many it merged.
+func (c *Coordinator) pullRange(ctx context.Context, peer uint64, r ring.TokenRange) (int, error) {
+	n := 0
+	cur := r
+	for {
+		ans := c.wait(ctx, c.start(peer, message{typ: msgRange, obj: appendTokenRange(nil, cur)}))
+		if ans.typ != msgRangeResp || ans.err != "" {
+			return n, fmt.Errorf("range from %x: %s", peer, ans.err)
+		}
+		entries, last, more, err := decodeRangePage(ans.obj)
+		if err != nil {
+			return n, err
+		}
+		for _, e := range entries {
+			o, err := object.Decode(e.enc)
+			if err != nil {
+				return n, err
+			}
+			if _, err := c.cfg.Store.Apply(e.key, o); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if !more {
+			return n, nil
+		}
+		cur.Start = last
+	}
+}
+
+// pushRange sends this node's entries of r to the peer.
+func (c *Coordinator) pushRange(ctx context.Context, peer uint64, r ring.TokenRange) (int, error) {
+	var calls []*call
+	err := c.cfg.Store.Scan(r, func(e replica.Entry) bool {
+		calls = append(calls, c.start(peer, message{typ: msgApply, key: append([]byte(nil), e.Key...), obj: append([]byte(nil), e.Encoded...)}))
+		return len(calls) < 100_000
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, cl := range calls {
+		if ans := c.wait(ctx, cl); ans.err != "" {
+			return len(calls), fmt.Errorf("push to %x: %s", peer, ans.err)
+		}
+	}
+	return len(calls), nil
+}
+
+// serveTree answers a Merkle exchange request from this node's tree of the
+// same arc.
+func (c *Coordinator) serveTree(b []byte) message {
+	q, err := merkle.DecodeRequest(b)
+	if err != nil {
+		return message{err: errText(err)}
+	}
+	var a *arcTree
+	if c.cfg.Trees != nil {
+		a = c.cfg.Trees.current().byRng[q.Range]
+	}
+	var rep merkle.Reply
+	if a == nil {
+		rep = merkle.RespondNoTree(&q)
+	} else {
+		a.mu.Lock()
+		rep = merkle.Respond(a.tree, &q, c.cfg.Exchange)
+		a.mu.Unlock()
+	}
+	return message{obj: rep.Encode()}
+}
+
+// serveRange answers a page of a range stream: entries in token order up
+// to rangePageBytes, cut only between tokens.
+func (c *Coordinator) serveRange(b []byte) message {
+	r, err := decodeTokenRange(b)
+	if err != nil {
+		return message{err: errText(err)}
+	}
+	page := make([]byte, 1, 64<<10) // more flag first
+	var last ring.Token
+	count := 0
+	more := false
+	err = c.cfg.Store.Scan(r, func(e replica.Entry) bool {
+		if len(page) > rangePageBytes && e.Token != last {
+			more = true
+			return false
+		}
+		last = e.Token
+		page = binary.BigEndian.AppendUint64(page, uint64(e.Token))
+		page = appendBytes(page, e.Key)
+		page = appendBytes(page, e.Encoded)
+		count++
+		return true
+	})
+	if err != nil {
+		return message{err: errText(err)}
+	}
+	if more {
+		page[0] = 1
+	}
+	return message{obj: page}
+}
+
+type rangeEntry struct {
+	key, enc []byte
+}
+
+func decodeRangePage(b []byte) ([]rangeEntry, ring.Token, bool, error) {
+	d := &decoder{b: b}
+	more := d.byte() == 1
+	var out []rangeEntry
+	var last ring.Token
+	for d.err == nil && len(d.b) > 0 {
+		last = ring.Token(d.uint64())
+		out = append(out, rangeEntry{key: d.bytes(), enc: d.bytes()})
+	}
+	return out, last, more, d.err
+}
+
+func appendTokenRange(b []byte, r ring.TokenRange) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Start))
+	return binary.BigEndian.AppendUint64(b, uint64(r.End))
+}
+
+func decodeTokenRange(b []byte) (ring.TokenRange, error) {
+	d := &decoder{b: b}
+	r := ring.TokenRange{Start: ring.Token(d.uint64()), End: ring.Token(d.uint64())}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes")
+	}
+	return r, d.err
+}
