@@ -27,6 +27,11 @@ type Coordinator struct {
 	closed  chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
+	// serving guards isClosed against the start of a served request;
+	// served counts those running.
+	serving  sync.RWMutex
+	isClosed bool
+	served   sync.WaitGroup
 }
 
 // New starts a Coordinator. Close stops it.
@@ -53,11 +58,35 @@ func New(cfg Config) (*Coordinator, error) {
 	return c, nil
 }
 
-// Close stops the hint replay and fails the requests in flight. It does not
-// close the store.
+// background runs fn on a goroutine that Close waits for, or, once the
+// coordinator is closed, calls refused instead (on the caller's goroutine).
+func (c *Coordinator) background(fn, refused func()) {
+	c.serving.RLock()
+	if c.isClosed {
+		c.serving.RUnlock()
+		refused()
+		return
+	}
+	c.served.Add(1)
+	c.serving.RUnlock()
+	go func() {
+		defer c.served.Done()
+		fn()
+	}()
+}
+
+// Close stops the hint replay and anti-entropy, fails the requests this
+// node sent, and waits for the peer requests being served. It does not
+// close the store, which must outlive it.
 func (c *Coordinator) Close() {
-	c.once.Do(func() { close(c.closed) })
+	c.once.Do(func() {
+		close(c.closed)
+		c.serving.Lock()
+		c.isClosed = true
+		c.serving.Unlock()
+	})
 	c.wg.Wait()
+	c.served.Wait()
 }
 
 // placement returns the key's replicas (the preference list, at most N
@@ -144,7 +173,11 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 		if ans.typ == msgMutateResp {
 			err := errFromText(ans.err)
 			if err == nil || !isTransient(ans.err) {
-				return ans.result, err
+				res := ans.result
+				if d, derr := object.Decode(ans.obj); derr == nil {
+					res.Delta = d
+				}
+				return res, err
 			}
 			last = err
 			continue
@@ -175,6 +208,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	if err != nil || delta.IsZero() {
 		return res, err
 	}
+	res.Delta = delta
 	need := level.Need(len(prefs))
 	enc := delta.AppendBinary(nil)
 	type sent struct {
@@ -207,7 +241,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	acks := 1
 	results := make(chan bool, len(calls))
 	for _, s := range calls {
-		go func() {
+		c.background(func() {
 			ans := c.wait(ctx, s.call)
 			ok := ans.typ == msgApplyResp && ans.err == ""
 			if !ok {
@@ -216,7 +250,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 				c.m.hints.WithLabelValues("sloppy").Inc()
 			}
 			results <- ok
-		}()
+		}, func() { results <- false })
 	}
 	for answered := 0; acks < need && answered < len(calls); answered++ {
 		if <-results {
@@ -276,7 +310,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			continue
 		}
 		cl := c.start(t, message{typ: msgRead, key: key})
-		go func() {
+		c.background(func() {
 			ans := c.wait(ctx, cl)
 			a := readAnswer{from: t}
 			if ans.typ != msgReadResp || ans.err != "" {
@@ -285,7 +319,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 				a.obj, a.err = object.Decode(ans.obj)
 			}
 			answers <- a
-		}()
+		}, func() { answers <- readAnswer{from: t, err: ErrClosed} })
 	}
 	var got []readAnswer
 	var merged object.Object
@@ -303,7 +337,8 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 	}
 	c.repair(ctx, key, merged, got, "sync")
 	if rest := len(targets) - received; rest > 0 {
-		go c.repairLate(key, merged.Clone(), got, answers, rest)
+		mc := merged.Clone()
+		c.background(func() { c.repairLate(key, mc, got, answers, rest) }, func() {})
 	}
 	return merged, nil
 }

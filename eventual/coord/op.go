@@ -48,6 +48,10 @@ type Result struct {
 	N int64
 	// OK is DEL's "existed", EXPIRE's and PERSIST's "applied".
 	OK bool
+	// Delta is what the write changed (the zero Object if nothing): a
+	// session merges it into its later reads of the key, which gives
+	// read-your-writes at any level.
+	Delta object.Object
 }
 
 // apply runs op on o at st and returns the delta and the result.

@@ -38,11 +38,13 @@ func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
 			c.m.peerReqs.WithLabelValues(typeName(m.typ), "dropped").Inc()
 			continue
 		}
+		// Close waits for the requests being served, so that none touches
+		// the store after it is closed.
 		c.m.inFlight.Inc()
-		go func() {
+		c.background(func() {
 			defer func() { <-c.sem; c.m.inFlight.Dec() }()
 			c.serve(from, m)
-		}()
+		}, func() { <-c.sem; c.m.inFlight.Dec() })
 	}
 }
 
@@ -83,7 +85,7 @@ func (c *Coordinator) serve(from uint64, m message) {
 		// disagrees that it is a replica: forwarding again could loop.
 		res, err := c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
 		cancel()
-		resp = message{result: res, err: errText(err)}
+		resp = message{result: res, err: errText(err), obj: res.Delta.AppendBinary(nil)}
 	case msgApply:
 		d, err := object.Decode(m.obj)
 		if err == nil {

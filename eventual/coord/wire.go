@@ -65,6 +65,7 @@ func (m *message) appendBinary(b []byte) []byte {
 			ok = 1
 		}
 		b = append(b, ok)
+		b = appendBytes(b, m.obj)
 	case msgApply:
 		b = appendBytes(b, m.key)
 		b = binary.BigEndian.AppendUint64(b, m.hintFor)
@@ -118,6 +119,7 @@ func decodeMessage(b []byte) (message, error) {
 		m.err = string(d.bytes())
 		m.result.N = d.varint()
 		m.result.OK = d.byte() == 1
+		m.obj = d.bytes()
 	case msgApply:
 		m.key = d.bytes()
 		m.hintFor = d.uint64()
