@@ -200,12 +200,12 @@ func isTransient(text string) bool {
 func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, level Level, prefs, fallbacks []uint64) (Result, error) {
 	st := object.Stamp{Replica: c.cfg.Store.ReplicaID(), TS: c.cfg.Clock.Now()}
 	var res Result
-	delta, err := c.cfg.Store.Mutate(key, func(o *object.Object) (object.Object, error) {
+	delta, wrote, err := c.cfg.Store.MutateUnsynced(key, func(o *object.Object) (object.Object, error) {
 		d, r, err := op.apply(o, st)
 		res = r
 		return d, err
 	})
-	if err != nil || delta.IsZero() {
+	if err != nil || !wrote {
 		return res, err
 	}
 	res.Delta = delta
@@ -238,11 +238,19 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 		}
 		c.keepHint(p, key, delta)
 	}
-	acks := 1
+	// This node's fsync runs while the other replicas take the delta.
+	acks := 0
+	if err := c.cfg.Store.Sync(); err != nil {
+		c.log.Warn("local write not durable", "err", err)
+	} else {
+		acks = 1
+	}
 	results := make(chan bool, len(calls))
 	for _, s := range calls {
 		c.background(func() {
-			ans := c.wait(ctx, s.call)
+			// Not the request's ctx: the write goes on after W answered, and
+			// only a real failure of this replica may leave a hint.
+			ans := c.wait(context.Background(), s.call)
 			ok := ans.typ == msgApplyResp && ans.err == ""
 			if !ok {
 				c.keepHint(s.replica, key, delta) // the write reaches the replica later
@@ -311,7 +319,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 		}
 		cl := c.start(t, message{typ: msgRead, key: key})
 		c.background(func() {
-			ans := c.wait(ctx, cl)
+			ans := c.wait(context.Background(), cl) // late answers feed background repair
 			a := readAnswer{from: t}
 			if ans.typ != msgReadResp || ans.err != "" {
 				a.err = fmt.Errorf("replica %x: %s", t, ans.err)

@@ -18,9 +18,12 @@
 // a lock striped by token, so that concurrent writes to one key never lose
 // each other, and return once the write is as durable as the sync mode says:
 //
-//   - SyncAlways (the default): each write is committed with fsync; Pebble
-//     groups concurrent commits into one fsync (group commit), so many
-//     clients share the cost. An acknowledged write survives power loss.
+//   - SyncAlways (the default): each write returns only after an fsync of
+//     the write-ahead log that follows it; Pebble groups the syncs of
+//     concurrent writers into one (group commit), so many clients share the
+//     cost. The fsync happens after the key's lock is released, so writes
+//     to one hot key do not queue behind each other's fsyncs. An
+//     acknowledged write survives power loss.
 //   - SyncPeriodic: writes go to the write-ahead log without fsync, and a
 //     background loop syncs it every SyncInterval (Cassandra's "periodic"
 //     commit log). A power cut loses up to SyncInterval of acknowledged
@@ -44,6 +47,11 @@
 //
 // HAZARD: the stripes serialize writes to keys that share a stripe (4096
 // stripes): a very hot key slows its neighbours, never corrupts them.
+//
+// HAZARD: a read can see a write whose fsync has not finished yet (its
+// writer has not been acknowledged): a power cut in that window loses a
+// value a reader saw. Replication makes it rare to matter: the write is
+// also on its way to the other replicas.
 //
 // HAZARD: hints are bounded per target (Config.MaxHintsPerTarget); past the
 // bound new hints are dropped and counted, and anti-entropy must repair what

@@ -114,10 +114,8 @@ func Open(cfg Config) (*Store, error) {
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	s.writeOp = pebble.Sync
-	if cfg.Sync == SyncPeriodic {
-		s.writeOp = pebble.NoSync
-	}
+	// Writes never sync under the key's lock; see sync.
+	s.writeOp = pebble.NoSync
 	if err := s.loadReplicaID(); err != nil {
 		return nil, err
 	}
@@ -259,6 +257,26 @@ func (s *Store) get(pk []byte, keepRaw bool) (object.Object, []byte, error) {
 // Mutate returns the delta once the new state is durable (per the sync
 // mode).
 func (s *Store) Mutate(key []byte, fn func(o *object.Object) (object.Object, error)) (object.Object, error) {
+	delta, wrote, err := s.mutate(key, fn)
+	if err == nil && wrote {
+		err = s.sync()
+	}
+	return delta, err
+}
+
+// MutateUnsynced is Mutate without the wait for durability: it returns the
+// delta and whether anything was written, and the caller must call Sync
+// before it counts the write as durable. The coordinator ships the delta to
+// the other replicas while this node's fsync runs.
+func (s *Store) MutateUnsynced(key []byte, fn func(o *object.Object) (object.Object, error)) (object.Object, bool, error) {
+	return s.mutate(key, fn)
+}
+
+// Sync returns once every write made before it is durable (in SyncAlways
+// mode; at once in SyncPeriodic mode).
+func (s *Store) Sync() error { return s.sync() }
+
+func (s *Store) mutate(key []byte, fn func(o *object.Object) (object.Object, error)) (object.Object, bool, error) {
 	t := ring.HashKey(key)
 	pk := objectKey(nil, t, key)
 	mu := s.stripe(t)
@@ -266,27 +284,35 @@ func (s *Store) Mutate(key []byte, fn func(o *object.Object) (object.Object, err
 	defer mu.Unlock()
 	o, before, err := s.get(pk, s.cfg.Observer != nil)
 	if err != nil {
-		return object.Object{}, err
+		return object.Object{}, false, err
 	}
 	delta, err := fn(&o)
 	if err != nil {
-		return object.Object{}, err
+		return object.Object{}, false, err
 	}
 	if delta.IsZero() {
 		s.m.writes.WithLabelValues("noop").Inc()
-		return delta, nil
+		return delta, false, nil
 	}
 	if err := s.put(t, pk, key, before, o); err != nil {
-		return object.Object{}, err
+		return object.Object{}, false, err
 	}
 	s.m.writes.WithLabelValues("local").Inc()
-	return delta, nil
+	return delta, true, nil
 }
 
 // Apply merges a delta (or a whole Object) received from a peer into key's
 // Object and reports whether it changed anything. It returns once the
 // merge is durable.
 func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
+	changed, err := s.apply(key, delta)
+	if err == nil && changed {
+		err = s.sync()
+	}
+	return changed, err
+}
+
+func (s *Store) apply(key []byte, delta object.Object) (bool, error) {
 	t := ring.HashKey(key)
 	pk := objectKey(nil, t, key)
 	mu := s.stripe(t)
@@ -307,6 +333,22 @@ func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
 	}
 	s.m.writes.WithLabelValues("peer").Inc()
 	return true, nil
+}
+
+// sync makes every write before it durable in SyncAlways mode: the write
+// went to the WAL without fsync under the key's lock, and the fsync happens
+// here, after the lock is released, so writers of one key do not queue
+// behind each other's fsyncs, and Pebble groups the syncs of concurrent
+// writers into one.
+func (s *Store) sync() error {
+	if s.cfg.Sync != SyncAlways {
+		return nil
+	}
+	if err := s.db.LogData(nil, pebble.Sync); err != nil {
+		s.m.errors.WithLabelValues("sync").Inc()
+		return fmt.Errorf("replica: sync: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) put(t ring.Token, pk, key, before []byte, o object.Object) error {
