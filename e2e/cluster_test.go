@@ -56,8 +56,9 @@ func startCluster(t *testing.T, n int, extra ...string) *procCluster {
 		peer := fmt.Sprintf("http://127.0.0.1:%d", ports[4*i+1])
 		p := &serverProc{
 			t: t, name: name, clientURL: client,
-			httpAddr: fmt.Sprintf("127.0.0.1:%d", ports[4*i+2]),
-			logPath:  filepath.Join(dir, name+".log"),
+			httpAddr:  fmt.Sprintf("127.0.0.1:%d", ports[4*i+2]),
+			redisAddr: fmt.Sprintf("127.0.0.1:%d", ports[4*i+3]),
+			logPath:   filepath.Join(dir, name+".log"),
 		}
 		p.args = append([]string{
 			"--name", name,
@@ -67,9 +68,7 @@ func startCluster(t *testing.T, n int, extra ...string) *procCluster {
 			"--initial-cluster", strings.Join(initial, ","),
 			"--initial-cluster-state", "new",
 			"--listen-http", p.httpAddr,
-			// Not served yet; a free port keeps a future RESP listener
-			// off the fixed dev port 6379.
-			"--listen-redis", fmt.Sprintf("127.0.0.1:%d", ports[4*i+3]),
+			"--listen-redis", p.redisAddr,
 		}, fastRaftFlags...)
 		p.args = append(p.args, extra...)
 		c.procs = append(c.procs, p)

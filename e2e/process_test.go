@@ -20,6 +20,7 @@ type serverProc struct {
 	name      string
 	clientURL string   // http://127.0.0.1:port, advertised and listened on
 	httpAddr  string   // 127.0.0.1:port of /health, /readyz, /metrics
+	redisAddr string   // 127.0.0.1:port of the eventual tier's RESP
 	logPath   string   // stdout and stderr of every run, appended
 	args      []string // `cairn server` flags, without the subcommand
 

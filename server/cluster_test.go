@@ -49,6 +49,7 @@ func newTestClusterWith(t *testing.T, size int, tweak func(i int, cfg *Config)) 
 		cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []url.URL{peer}, []url.URL{peer}
 		cfg.InitialCluster = initial
 		cfg.ListenHTTP = fmt.Sprintf("127.0.0.1:%d", ports[3*i+2])
+		cfg.ListenRedis = "127.0.0.1:0"
 		cfg.TickInterval = 20 * time.Millisecond
 		cfg.ElectionTicks = 10
 		cfg.SnapshotCount = 200

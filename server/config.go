@@ -63,6 +63,19 @@ type Config struct {
 	MaxRequestBytes int
 	// MaxTxnOps bounds the operations of one Txn (etcd's --max-txn-ops).
 	MaxTxnOps int
+	// GossipInterval is the SWIM probe period; every other gossip timing
+	// (tick, probe timeout, suspicion, push-pull) keeps its ratio to it.
+	GossipInterval time.Duration
+	// GossipSuspicionMult sets the minimum suspicion timeout to this many
+	// probe periods (times log10 of the cluster size, at least 1); a
+	// suspicion starts at six times that and shrinks as others confirm it.
+	GossipSuspicionMult int
+	// EventualReplicas is N, the copies of each eventual-tier key
+	// (--eventual-replicas, default 3; fewer when the cluster is smaller).
+	EventualReplicas int
+	// AntiEntropyInterval is the time for one anti-entropy pass over the
+	// eventual tier's arcs (--anti-entropy-interval, default 5m).
+	AntiEntropyInterval time.Duration
 	// EnableFaultInjection turns on the transport's fault hook and its
 	// admin endpoint, for the verification harness. Off by default.
 	EnableFaultInjection bool
@@ -90,6 +103,14 @@ const (
 	DefaultCatchUp       = 5000
 	DefaultMaxRequest    = 1536 * 1024
 	DefaultMaxTxnOps     = 128
+	// memberlist's LAN profile: a probe per second, suspicion from 4 to
+	// 24 periods.
+	DefaultGossipInterval      = time.Second
+	DefaultGossipSuspicionMult = 4
+	// The eventual tier: three copies, a full anti-entropy pass every
+	// five minutes.
+	DefaultEventualReplicas    = 3
+	DefaultAntiEntropyInterval = 5 * time.Minute
 )
 
 // DefaultConfig returns the configuration of `cairn server` with no flags.
@@ -114,6 +135,10 @@ func DefaultConfig() Config {
 		SnapshotCatchUpEntries:   DefaultCatchUp,
 		MaxRequestBytes:          DefaultMaxRequest,
 		MaxTxnOps:                DefaultMaxTxnOps,
+		GossipInterval:           DefaultGossipInterval,
+		GossipSuspicionMult:      DefaultGossipSuspicionMult,
+		EventualReplicas:         DefaultEventualReplicas,
+		AntiEntropyInterval:      DefaultAntiEntropyInterval,
 	}
 }
 
@@ -218,6 +243,14 @@ func (c *Config) Validate() error {
 		return errors.New("--snapshot-count must be positive")
 	case c.MaxRequestBytes <= 0 || c.MaxTxnOps <= 0:
 		return errors.New("--max-request-bytes and --max-txn-ops must be positive")
+	case c.GossipInterval < 10*time.Millisecond || c.GossipInterval > time.Minute:
+		return fmt.Errorf("--gossip-interval is %v, want 10ms..1m", c.GossipInterval)
+	case c.GossipSuspicionMult < 1 || c.GossipSuspicionMult > 64:
+		return fmt.Errorf("--gossip-suspicion-mult is %d, want 1..64", c.GossipSuspicionMult)
+	case c.EventualReplicas < 1 || c.EventualReplicas > 16:
+		return fmt.Errorf("--eventual-replicas is %d, want 1..16", c.EventualReplicas)
+	case c.AntiEntropyInterval < time.Second:
+		return fmt.Errorf("--anti-entropy-interval is %v, want at least 1s", c.AntiEntropyInterval)
 	}
 	mine, ok := c.InitialCluster[c.Name]
 	if !ok {

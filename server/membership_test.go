@@ -45,6 +45,7 @@ func TestMemberAddJoinPromoteRemove(t *testing.T) {
 	cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []url.URL{mustURL(peer)}, []url.URL{mustURL(peer)}
 	cfg.ListenHTTP = fmt.Sprintf("127.0.0.1:%d", ports[2])
+	cfg.ListenRedis = "127.0.0.1:0"
 	cfg.InitialCluster = map[string][]url.URL{"n4": {mustURL(peer)}}
 	for k, v := range c.cfgs[0].InitialCluster {
 		cfg.InitialCluster[k] = v

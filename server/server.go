@@ -24,6 +24,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cairndb/cairn/admin"
+	"github.com/cairndb/cairn/eventual/coord"
+	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/eventual/resp"
+	"github.com/cairndb/cairn/gossipnet"
 	"github.com/cairndb/cairn/strong"
 	"github.com/cairndb/cairn/strong/concurrency"
 	"github.com/cairndb/cairn/transport"
@@ -44,6 +48,15 @@ type Node struct {
 	strong    *strong.Server
 	peerSrv   *grpc.Server
 	clientSrv *grpc.Server
+	gossip    *gossipnet.Driver
+
+	// The eventual tier (eventual.go).
+	evStore     *replica.Store
+	evTrees     *coord.Trees
+	evTransport *transport.Transport
+	evMembers   *eventualMembership
+	evCoord     *coord.Coordinator
+	resp        *resp.Server
 
 	// selfClient is the Election and Lock services' client of this
 	// node's own client port.
@@ -55,6 +68,8 @@ type Node struct {
 	// ClientAddrs and PeerAddr are the bound addresses (useful with port 0).
 	ClientAddrs []string
 	PeerAddr    string
+	// RedisAddr is the bound RESP address ("" if --listen-redis is empty).
+	RedisAddr string
 }
 
 // handlerRef lets the transport reach the strong tier, which is built
@@ -119,7 +134,8 @@ func (n *Node) start() (err error) {
 	tcfg.LocalID, tcfg.ClusterID = memberID, clusterID
 	tcfg.Handler = ref
 	tcfg.Logger = log.With("component", "transport")
-	tcfg.Registerer = reg
+	// Each transport channel labels its metrics (same names, channel label).
+	tcfg.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"channel": "raft"}, reg)
 	// A member that restarts must hear from the leader within a fraction
 	// of an election timeout (etcd's peers retry every 100ms), not after a
 	// minute of open breaker: Raft peers retry fast and cap the wait low.
@@ -154,6 +170,12 @@ func (n *Node) start() (err error) {
 
 	n.peerSrv = grpc.NewServer(n.transport.ServerOptions()...)
 	n.transport.Register(n.peerSrv)
+	if err := n.startGossip(n.peerSrv, reg, memberID, tcfg.Faults); err != nil {
+		return err
+	}
+	if err := n.startEventual(reg, memberID, clusterID, tcfg.Faults); err != nil {
+		return fmt.Errorf("eventual tier: %w", err)
+	}
 	for _, u := range cfg.ListenPeerURLs {
 		ln, err := net.Listen("tcp", u.Host)
 		if err != nil {
@@ -203,7 +225,11 @@ func (n *Node) start() (err error) {
 		go func() { _ = n.clientSrv.Serve(ln) }()
 	}
 
-	handlers := map[string]http.Handler{}
+	if err := n.startRESP(reg); err != nil {
+		return err
+	}
+
+	handlers := map[string]http.Handler{"/members": n.membersHandler()}
 	if tcfg.Faults != nil {
 		handlers["/debug/faults"] = faultsHandler(tcfg.Faults)
 	}
@@ -218,7 +244,7 @@ func (n *Node) start() (err error) {
 		return fmt.Errorf("--listen-http %s: %w", cfg.ListenHTTP, err)
 	}
 	log.Info("cairn node started", "member", fmt.Sprintf("%x", memberID), "cluster", fmt.Sprintf("%x", clusterID),
-		"client", n.ClientAddrs, "peer", n.PeerAddr, "http", n.admin.Addr(), "data_dir", cfg.DataDir)
+		"client", n.ClientAddrs, "peer", n.PeerAddr, "redis", n.RedisAddr, "http", n.admin.Addr(), "data_dir", cfg.DataDir)
 	return nil
 }
 
@@ -231,6 +257,7 @@ func (n *Node) Strong() *strong.Server { return n.strong }
 // Close stops every component in the reverse order and closes the store.
 func (n *Node) Close() {
 	n.closeOnce.Do(func() {
+		left := n.leaveGossip()
 		if n.admin != nil {
 			_ = n.admin.Close()
 		}
@@ -242,12 +269,14 @@ func (n *Node) Close() {
 		if n.clientSrv != nil {
 			stopGracefully(n.clientSrv, 2*time.Second)
 		}
+		n.closeEventual()
 		if n.strong != nil {
 			n.strong.Stop()
 		}
 		if n.transport != nil {
 			_ = n.transport.Close()
 		}
+		n.stopGossip(left)
 		if n.peerSrv != nil {
 			stopGracefully(n.peerSrv, time.Second)
 		}

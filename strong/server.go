@@ -309,6 +309,11 @@ func (s *Server) HandleSnapshot(ctx context.Context, _ uint64, header []byte, bo
 	return s.node.receiveSnapshot(ctx, header, body)
 }
 
+// Members returns the cluster's members as this member has applied them
+// (learners included): the authoritative member list, which the eventual
+// tier's ring follows.
+func (s *Server) Members() ([]Member, error) { return s.sm.members() }
+
 // Leader returns the current leader's ID (0 if none) and the term.
 func (s *Server) Leader() (uint64, uint64) { return s.node.lead.Load(), s.node.term.Load() }
 

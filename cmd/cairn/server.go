@@ -26,6 +26,10 @@ type serverFlags struct {
 	quota                               int64
 	maxRequestBytes, maxTxnOps          int
 	faultInjection, unsafeNoFsync       bool
+	gossipInterval                      time.Duration
+	gossipSuspicionMult                 int
+	eventualReplicas                    int
+	antiEntropyInterval                 time.Duration
 }
 
 func newServerCommand() *cobra.Command {
@@ -67,7 +71,7 @@ with its data in ./default.cairn, serving the etcd v3 API on localhost:2379.`,
 	fl.StringVar(&f.clusterState, "initial-cluster-state", "new", "new (bootstrap) or existing (join)")
 	fl.StringVar(&f.token, "initial-cluster-token", server.DefaultClusterToken, "token that tells clusters built from the same flags apart")
 	fl.StringVar(&f.listenHTTP, "listen-http", server.DefaultListenHTTP, "address of the admin HTTP endpoints (/health, /ready, /metrics)")
-	fl.StringVar(&f.listenRedis, "listen-redis", server.DefaultListenRedis, "address of the Redis protocol (eventual tier; not served yet)")
+	fl.StringVar(&f.listenRedis, "listen-redis", server.DefaultListenRedis, "address of the Redis protocol (eventual tier); empty turns it off")
 	fl.IntVar(&f.heartbeatMS, "heartbeat-interval", int(d.TickInterval/time.Millisecond), "Raft heartbeat interval in milliseconds")
 	fl.IntVar(&f.electionMS, "election-timeout", int(d.TickInterval/time.Millisecond)*d.ElectionTicks, "Raft election timeout in milliseconds")
 	fl.Uint64Var(&f.snapshotCount, "snapshot-count", d.SnapshotCount, "applied entries between two snapshots (log compactions)")
@@ -77,6 +81,10 @@ with its data in ./default.cairn, serving the etcd v3 API on localhost:2379.`,
 	fl.IntVar(&f.maxTxnOps, "max-txn-ops", d.MaxTxnOps, "most operations in one transaction")
 	fl.BoolVar(&f.faultInjection, "enable-fault-injection", false, "serve the transport fault hook on /debug/faults (testing only)")
 	fl.BoolVar(&f.unsafeNoFsync, "unsafe-no-fsync", false, "skip fsync of the Raft log: a power cut loses acknowledged writes (testing only, as etcd's)")
+	fl.DurationVar(&f.gossipInterval, "gossip-interval", d.GossipInterval, "SWIM probe period; every gossip timing scales with it")
+	fl.IntVar(&f.gossipSuspicionMult, "gossip-suspicion-mult", d.GossipSuspicionMult, "minimum suspicion timeout in probe periods (times log10 of the cluster size)")
+	fl.IntVar(&f.eventualReplicas, "eventual-replicas", d.EventualReplicas, "copies of each eventual-tier (Redis) key")
+	fl.DurationVar(&f.antiEntropyInterval, "anti-entropy-interval", d.AntiEntropyInterval, "time for one anti-entropy pass over the eventual tier")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -125,6 +133,10 @@ func (f serverFlags) toConfig() (server.Config, error) {
 	cfg.MaxTxnOps = f.maxTxnOps
 	cfg.EnableFaultInjection = f.faultInjection
 	cfg.UnsafeNoFsync = f.unsafeNoFsync
+	cfg.GossipInterval = f.gossipInterval
+	cfg.GossipSuspicionMult = f.gossipSuspicionMult
+	cfg.EventualReplicas = f.eventualReplicas
+	cfg.AntiEntropyInterval = f.antiEntropyInterval
 	return cfg, cfg.Validate()
 }
 

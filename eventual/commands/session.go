@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"container/list"
+
+	"github.com/cairndb/cairn/eventual/coord"
+	"github.com/cairndb/cairn/eventual/object"
+)
+
+// session is a connection's state: its consistency levels and what it has
+// seen of recently used keys.
+//
+// Session guarantees (read-your-writes, monotonic reads): the session keeps,
+// for its SessionKeys most recently used keys, the merge of every state it
+// wrote or read, and merges it into each later read of the key. A read
+// therefore reflects everything the connection saw before, even at level ONE
+// from a replica that is behind. A key pushed out of the window loses the
+// guarantee; R + W > N keeps it regardless.
+type session struct {
+	read, write coord.Level
+	seen        *seenCache
+}
+
+// seenCache is a bounded LRU of key → merged state seen.
+type seenCache struct {
+	max   int
+	order *list.List // front = most recent; values are *seenEntry
+	byKey map[string]*list.Element
+}
+
+type seenEntry struct {
+	key string
+	obj object.Object
+}
+
+func newSeenCache(max int) *seenCache {
+	return &seenCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// merge adds what was seen of key (a write's delta or a read's state) and
+// returns the key's merged session state.
+func (c *seenCache) merge(key []byte, o object.Object) object.Object {
+	if c == nil || c.max <= 0 {
+		return o
+	}
+	if e, ok := c.byKey[string(key)]; ok {
+		ent := e.Value.(*seenEntry)
+		ent.obj.Merge(o)
+		c.order.MoveToFront(e)
+		return ent.obj.Clone()
+	}
+	ent := &seenEntry{key: string(key), obj: o.Clone()}
+	c.byKey[ent.key] = c.order.PushFront(ent)
+	if c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byKey, last.Value.(*seenEntry).key)
+	}
+	return o
+}

@@ -1,0 +1,296 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/commands"
+	"github.com/cairndb/cairn/eventual/coord"
+	"github.com/cairndb/cairn/eventual/merkle"
+	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/eventual/resp"
+	"github.com/cairndb/cairn/gossip"
+	"github.com/cairndb/cairn/ring"
+	"github.com/cairndb/cairn/transport"
+)
+
+// This file wires the eventual tier into a node: the replica store in the
+// node's Pebble, a transport on the "eventual" channel of the peer port, the
+// coordinator, and the RESP server. The ring follows the strong tier's member
+// list (the authoritative membership, so a restart or a crash never moves
+// keys); gossip says which members are alive.
+
+// eventualFrameBytes bounds one eventual-tier frame: a delta of the largest
+// value (object.MaxValueBytes, 16 MiB) with room for its key and state.
+const eventualFrameBytes = 24 << 20
+
+// startEventual starts the eventual tier's store, transport and coordinator,
+// and registers the transport on the peer server, which must not serve yet.
+func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint64, faults *transport.Faults) error {
+	cfg, log := n.cfg, n.log
+	sync := replica.SyncAlways
+	if cfg.UnsafeNoFsync {
+		sync = replica.SyncPeriodic
+	}
+	n.evTrees = coord.NewTrees(merkle.DefaultConfig())
+	var err error
+	if n.evStore, err = replica.Open(replica.Config{DB: n.db, Sync: sync, Observer: n.evTrees, Logger: log, Registerer: reg}); err != nil {
+		return err
+	}
+	ref := &eventualRef{}
+	tcfg := transport.DefaultConfig()
+	tcfg.LocalID, tcfg.ClusterID, tcfg.Handler, tcfg.Channel = memberID, clusterID, ref, "eventual"
+	tcfg.Logger = log.With("component", "eventual-transport")
+	tcfg.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"channel": "eventual"}, reg)
+	tcfg.Faults = faults
+	tcfg.MaxFrameBytes = eventualFrameBytes
+	tcfg.MaxBatchBytes = 1 << 20
+	if n.evTransport, err = transport.New(tcfg); err != nil {
+		return err
+	}
+	n.evTransport.Register(n.peerSrv)
+	n.evMembers = newEventualMembership(memberID, n, log.With("component", "eventual"))
+	n.evMembers.refresh()
+	n.evCoord, err = coord.New(coord.Config{
+		LocalID: memberID, Store: n.evStore, Sender: n.evTransport,
+		Clock:      clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
+		Membership: n.evMembers, Replicas: cfg.EventualReplicas,
+		Trees: n.evTrees, AntiEntropyInterval: cfg.AntiEntropyInterval,
+		Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	ref.c = n.evCoord
+	n.evMembers.start()
+	return nil
+}
+
+// startRESP serves the eventual tier's Redis protocol on --listen-redis.
+func (n *Node) startRESP(reg prometheus.Registerer) error {
+	if n.cfg.ListenRedis == "" {
+		return nil
+	}
+	svc := commands.New(commands.Config{Coordinator: n.evCoord, Info: func() []string {
+		return []string{fmt.Sprintf("cairn_member:%s", n.cfg.Name), fmt.Sprintf("cairn_version:%s", Version)}
+	}})
+	rcfg := resp.DefaultConfig()
+	rcfg.Addr, rcfg.Commands = n.cfg.ListenRedis, svc.Table()
+	rcfg.Version = "7.2.0"
+	rcfg.Logger = n.log.With("component", "resp")
+	rcfg.Registerer = reg
+	var err error
+	if n.resp, err = resp.New(rcfg); err != nil {
+		return err
+	}
+	if err := n.resp.Start(); err != nil {
+		return fmt.Errorf("--listen-redis %s: %w", n.cfg.ListenRedis, err)
+	}
+	n.RedisAddr = n.resp.Addr().String()
+	if n.gossip != nil && n.RedisAddr != n.cfg.ListenRedis {
+		// Advertise the bound address (the flag may have asked for port 0).
+		var clientURLs []string
+		for _, u := range n.cfg.AdvertiseClientURLs {
+			clientURLs = append(clientURLs, u.String())
+		}
+		meta, err := json.Marshal(GossipMeta{Name: n.cfg.Name, ClientURLs: clientURLs, HTTP: n.cfg.ListenHTTP, Redis: n.RedisAddr})
+		if err == nil {
+			err = n.gossip.SetMeta(meta)
+		}
+		if err != nil {
+			n.log.Warn("could not advertise the RESP address in gossip", "err", err)
+		}
+	}
+	return nil
+}
+
+// closeEventual stops the RESP server, the coordinator, the transport and
+// the store, in that order.
+func (n *Node) closeEventual() {
+	if n.resp != nil {
+		_ = n.resp.Close()
+	}
+	if n.evMembers != nil {
+		n.evMembers.stop()
+	}
+	if n.evCoord != nil {
+		n.evCoord.Close()
+	}
+	if n.evTransport != nil {
+		_ = n.evTransport.Close()
+	}
+	if n.evStore != nil {
+		_ = n.evStore.Close()
+	}
+}
+
+// eventualRef lets the transport start before the coordinator exists.
+type eventualRef struct{ c *coord.Coordinator }
+
+func (r *eventualRef) HandleFrames(from uint64, frames [][]byte) {
+	if c := r.c; c != nil {
+		c.HandleFrames(from, frames)
+	}
+}
+
+func (r *eventualRef) HandleSnapshot(ctx context.Context, from uint64, header []byte, body io.Reader) error {
+	return errors.New("eventual: snapshots are not used on this channel")
+}
+
+// eventualMembership is the coordinator's view: the ring of the strong
+// tier's members, refreshed every second, and gossip's liveness.
+type eventualMembership struct {
+	self  uint64
+	node  *Node
+	log   interface{ Warn(string, ...any) }
+	ring  atomic.Pointer[ring.Ring]
+	ids   atomic.Pointer[[]uint64]
+	mu    sync.Mutex
+	state map[uint64]gossip.State
+	quit  chan struct{}
+	done  sync.WaitGroup
+}
+
+func newEventualMembership(self uint64, n *Node, log interface{ Warn(string, ...any) }) *eventualMembership {
+	return &eventualMembership{self: self, node: n, log: log, state: map[uint64]gossip.State{}, quit: make(chan struct{})}
+}
+
+// Ring implements coord.Membership.
+func (m *eventualMembership) Ring() *ring.Ring { return m.ring.Load() }
+
+// Alive implements coord.Membership: a member gossip has not heard of yet
+// counts as alive (a request to it times out and leaves a hint); suspect
+// members are still tried.
+func (m *eventualMembership) Alive(id uint64) bool {
+	if id == m.self {
+		return true
+	}
+	m.mu.Lock()
+	st, ok := m.state[id]
+	m.mu.Unlock()
+	return !ok || st == gossip.StateAlive || st == gossip.StateSuspect
+}
+
+func (m *eventualMembership) start() {
+	m.done.Add(1)
+	go m.loop()
+}
+
+func (m *eventualMembership) stop() {
+	close(m.quit)
+	m.done.Wait()
+}
+
+// loop follows gossip events and refreshes the ring every second.
+func (m *eventualMembership) loop() {
+	defer m.done.Done()
+	var events <-chan gossip.Event
+	var dropped uint64
+	var sub interface {
+		Dropped() uint64
+		Close()
+	}
+	if d := m.node.gossip; d != nil {
+		s, snapshot, err := d.Subscribe()
+		if err == nil {
+			sub, events = s, s.C()
+			m.setStates(snapshot)
+			defer s.Close()
+		}
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			m.mu.Lock()
+			m.state[uint64(ev.Member.ID)] = ev.Member.State
+			m.mu.Unlock()
+		case <-t.C:
+			m.refresh()
+			if sub != nil && sub.Dropped() != dropped {
+				dropped = sub.Dropped()
+				if members, err := m.node.gossip.Members(); err == nil {
+					m.setStates(members)
+				}
+			}
+		}
+	}
+}
+
+func (m *eventualMembership) setStates(members []gossip.Member) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, mem := range members {
+		m.state[uint64(mem.ID)] = mem.State
+	}
+}
+
+// refresh rebuilds the ring when the strong tier's member list changed,
+// and points the eventual transport at every member's peer address.
+func (m *eventualMembership) refresh() {
+	members, err := m.node.strong.Members()
+	if err != nil || len(members) == 0 {
+		members = m.node.cfg.InitialMembers()
+	}
+	ids := make([]uint64, 0, len(members))
+	for _, mem := range members {
+		ids = append(ids, mem.ID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if old := m.ids.Load(); old != nil && equalIDs(*old, ids) {
+		return
+	}
+	nodes := make([]ring.Node, 0, len(ids))
+	for _, id := range ids {
+		nodes = append(nodes, ring.Node{ID: coord.NodeID(id), Weight: 1})
+	}
+	r, err := ring.New(nodes, ring.DefaultConfig())
+	if err != nil {
+		m.log.Warn("cannot build the eventual ring", "err", err)
+		return
+	}
+	for _, mem := range members {
+		if mem.ID == m.self || len(mem.PeerURLs) == 0 {
+			continue
+		}
+		u, err := url.Parse(mem.PeerURLs[0])
+		if err != nil {
+			continue
+		}
+		if err := m.node.evTransport.AddPeer(mem.ID, u.Host); err != nil {
+			_ = m.node.evTransport.UpdatePeer(mem.ID, u.Host)
+		}
+	}
+	m.ring.Store(r)
+	m.ids.Store(&ids)
+}
+
+func equalIDs(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
