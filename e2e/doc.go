@@ -24,6 +24,16 @@
 //     readable, linearizably, through every member, and HashKV must
 //     agree. A variant keeps a member down long enough that it must
 //     catch up from a snapshot.
+//   - The eventual tier (eventual_test.go) through go-redis, redis-cli and
+//     redis-benchmark: writes read through other nodes, concurrent INCRs
+//     through every node adding up, QUORUM writes surviving a killed
+//     replica while ALL fails with NOQUORUM, and the replica receiving what
+//     it missed once restarted (hinted handoff). redis-cli and
+//     redis-benchmark are required when $CAIRN_REQUIRE_REDIS_TOOLS is set.
+//   - Gossip membership (gossip_test.go): five processes; a killed node is
+//     declared dead by all, a SIGSTOPped one suspected and then refuted
+//     without ever being declared dead, a 2|3 partition converges after
+//     the heal.
 //   - Bad input (limits_test.go): the request-size, txn-size, lease, key
 //     and revision errors etcd returns, with etcd's exact messages, and
 //     the same limits raised by --max-request-bytes and --max-txn-ops.
