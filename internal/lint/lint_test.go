@@ -14,7 +14,7 @@ import (
 
 // pureCores are the packages that must stay deterministic state machines
 // (DESIGN.md, principle 1). Add each new protocol core here.
-var pureCores = []string{"raft", "txn", "gossip", "eventual/merkle"}
+var pureCores = []string{"raft", "txn", "gossip", "eventual/merkle", "paxos"}
 
 // forbiddenInCores maps an import path to the selectors that break
 // determinism; an empty list forbids the whole import.
