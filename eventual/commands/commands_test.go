@@ -85,8 +85,36 @@ func TestRedisCommandsThroughGoRedis(t *testing.T) {
 	if v, err := cli.SetArgs(ctx, "s", "v2", redis.SetArgs{Get: true}).Result(); err != nil || v != "v1" {
 		t.Fatalf("SET GET = %q %v", v, err)
 	}
-	if err := cli.SetNX(ctx, "s", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "compare-and-set") {
-		t.Fatalf("SETNX: %v", err)
+	// Compare-and-set through Paxos (one replica here).
+	if ok, err := cli.SetNX(ctx, "lock", "a", 0).Result(); err != nil || !ok {
+		t.Fatalf("SETNX on a new key = %v, %v", ok, err)
+	}
+	if ok, err := cli.SetNX(ctx, "lock", "b", 0).Result(); err != nil || ok {
+		t.Fatalf("SETNX on an existing key = %v, %v", ok, err)
+	}
+	if ok := cli.SetXX(ctx, "lock", "c", 0).Val(); !ok {
+		t.Fatal("SET XX on an existing key did not set")
+	}
+	if n := cli.Do(ctx, "CAS", "lock", "wrong", "d").Val(); n != int64(0) {
+		t.Fatalf("CAS with a wrong expectation = %v", n)
+	}
+	if n := cli.Do(ctx, "CAS", "lock", "c", "d").Val(); n != int64(1) {
+		t.Fatalf("CAS = %v", n)
+	}
+	if v := cli.Do(ctx, "LGET", "lock").Val(); v != "d" {
+		t.Fatalf("LGET = %v", v)
+	}
+	// The commit reaches the plain read path asynchronously.
+	for deadline := time.Now().Add(10 * time.Second); cli.Get(ctx, "lock").Val() != "d"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("GET of a CAS-written key = %q", cli.Get(ctx, "lock").Val())
+		}
+	}
+	if n := cli.Do(ctx, "CAD", "lock", "d").Val(); n != int64(1) {
+		t.Fatalf("CAD = %v", n)
+	}
+	if err := cli.SetArgs(ctx, "lock", "e", redis.SetArgs{Mode: "NX", TTL: time.Second}).Err(); err == nil {
+		t.Fatal("SET NX with an expiry was accepted before expiry support")
 	}
 	must(cli.Set(ctx, "ttl", "v", 10*time.Second).Err())
 	if d := cli.TTL(ctx, "ttl").Val(); d < 9*time.Second || d > 10*time.Second {

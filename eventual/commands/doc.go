@@ -4,12 +4,14 @@
 //
 // # Commands
 //
-// Strings and counters: GET, SET (EX, PX, EXAT, PXAT, KEEPTTL, GET), SETEX,
-// PSETEX, GETSET, GETDEL, MGET, MSET, INCR, DECR, INCRBY, DECRBY, STRLEN,
-// APPEND. Keys: DEL, UNLINK, EXISTS, TYPE, EXPIRE, PEXPIRE, EXPIREAT,
+// Strings and counters: GET, SET (EX, PX, EXAT, PXAT, KEEPTTL, GET, NX,
+// XX), SETNX, SETEX, PSETEX, GETSET, GETDEL, MGET, MSET, INCR, DECR, INCRBY,
+// DECRBY, STRLEN, APPEND. Compare-and-set (linearizable, through Paxos among
+// the key's replicas): SET ... NX|XX, SETNX, and cairn's own CAS key
+// expected new, CAD key expected (delete if equal) and LGET key (a
+// linearizable read). Keys: DEL, UNLINK, EXISTS, TYPE, EXPIRE, PEXPIRE, EXPIREAT,
 // PEXPIREAT, TTL, PTTL, PERSIST. Sets: SADD, SREM, SMEMBERS, SISMEMBER,
-// SMISMEMBER, SCARD. Hashes: HSET, HMSET, HSETNX is not offered (it needs
-// compare-and-set), HGET, HMGET, HGETALL, HDEL, HLEN, HEXISTS, HKEYS, HVALS.
+// SMISMEMBER, SCARD. Hashes: HSET, HMSET, HSETNX is not offered, HGET, HMGET, HGETALL, HDEL, HLEN, HEXISTS, HKEYS, HVALS.
 // Server: INFO, CONFIG GET (answers what redis-benchmark asks), DBSIZE is
 // not offered (it would need a cluster-wide scan).
 //

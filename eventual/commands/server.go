@@ -89,8 +89,6 @@ func (s *Service) config(w *resp.Writer, r *resp.Request) {
 	}
 }
 
-func (s *Service) refuseCAS(w *resp.Writer, r *resp.Request) { w.Error(msgNeedsCAS) }
-
 // register fills the command table.
 func (s *Service) register() {
 	const (
@@ -105,7 +103,10 @@ func (s *Service) register() {
 		key1(resp.Command{Name: "set", Arity: -3, Flags: wr, Group: "string", Summary: "Sets the string value of a key, ignoring its type.", Func: s.set}),
 		key1(resp.Command{Name: "setex", Arity: 4, Flags: wr, Group: "string", Summary: "Sets a string value and its expiry in seconds.", Func: s.setex("EX")}),
 		key1(resp.Command{Name: "psetex", Arity: 4, Flags: wr, Group: "string", Summary: "Sets a string value and its expiry in milliseconds.", Func: s.setex("PX")}),
-		key1(resp.Command{Name: "setnx", Arity: 3, Flags: wr, Group: "string", Summary: "Refused: needs compare-and-set.", Func: s.refuseCAS}),
+		key1(resp.Command{Name: "setnx", Arity: 3, Flags: wr | fast, Group: "string", Summary: "Sets a key if it does not exist (linearizable, Paxos).", Func: s.setnx}),
+		key1(resp.Command{Name: "cas", Arity: 4, Flags: wr | fast, Group: "string", Summary: "Sets a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.casCmd}),
+		key1(resp.Command{Name: "cad", Arity: 3, Flags: resp.FlagWrite | fast, Group: "string", Summary: "Deletes a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.cad}),
+		key1(resp.Command{Name: "lget", Arity: 2, Flags: ro | fast, Group: "string", Summary: "Reads a key linearizably through Paxos (cairn).", Func: s.lget}),
 		key1(resp.Command{Name: "getset", Arity: 3, Flags: wr, Group: "string", Summary: "Returns the old value and sets a new one (not atomic).", Func: s.getThen(coord.OpSet)}),
 		key1(resp.Command{Name: "getdel", Arity: 2, Flags: wr, Group: "string", Summary: "Returns the value and deletes the key (not atomic).", Func: s.getThen(coord.OpDel)}),
 		keys(resp.Command{Name: "mget", Arity: -2, Flags: ro | fast, Group: "string", Summary: "Returns the values of keys.", Func: s.mget}),

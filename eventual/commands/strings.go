@@ -7,10 +7,11 @@ import (
 	"github.com/cairndb/cairn/eventual/coord"
 	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/eventual/resp"
+	"github.com/cairndb/cairn/paxos"
 )
 
-// msgNeedsCAS refuses the conditional writes that need the Paxos path.
-const msgNeedsCAS = "ERR NX and XX need a linearizable compare-and-set, which the eventual tier does not serve yet; use the strong tier (etcd API) for conditional writes"
+// msgNeedsCAS refuses conditional writes where there is no Paxos path.
+const msgNeedsCAS = "ERR this node does not serve compare-and-set (NX, XX, SETNX, CAS)"
 
 func (s *Service) get(w *resp.Writer, r *resp.Request) {
 	o, err := s.read(r, r.Args[1])
@@ -33,12 +34,19 @@ func (s *Service) get(w *resp.Writer, r *resp.Request) {
 func (s *Service) set(w *resp.Writer, r *resp.Request) {
 	op := coord.Op{Code: coord.OpSet, Value: r.Args[2]}
 	var get, expirySet bool
+	var cond paxos.OpKind
 	for i := 3; i < len(r.Args); i++ {
 		a := strings.ToUpper(string(r.Args[i]))
 		switch a {
 		case "NX", "XX":
-			w.Error(msgNeedsCAS)
-			return
+			if cond != 0 {
+				w.Error(resp.MsgSyntax)
+				return
+			}
+			cond = paxos.OpSetNX
+			if a == "XX" {
+				cond = paxos.OpSetXX
+			}
 		case "GET":
 			get = true
 		case "KEEPTTL":
@@ -69,6 +77,14 @@ func (s *Service) set(w *resp.Writer, r *resp.Request) {
 			w.Error(resp.MsgSyntax)
 			return
 		}
+	}
+	if cond != 0 {
+		if expirySet {
+			w.Error("ERR SET with NX or XX does not take an expiry yet (EX, PX, EXAT, PXAT, KEEPTTL)")
+			return
+		}
+		s.setCond(w, r, cond, get)
+		return
 	}
 	var old []byte
 	var had bool

@@ -75,6 +75,12 @@ type Config struct {
 	// Exchange bounds the Merkle exchanges; keep it cluster-wide (default
 	// merkle.DefaultExchangeConfig()).
 	Exchange merkle.ExchangeConfig
+	// PaxosTick is the Paxos proposer's tick (default 20ms): a phase
+	// waits 5 ticks for a majority, an operation at most 240 (see
+	// paxos.Config).
+	PaxosTick time.Duration
+	// DisablePaxos turns the compare-and-set path off.
+	DisablePaxos bool
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives metrics; nil means not registered.
@@ -105,6 +111,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Exchange == (merkle.ExchangeConfig{}) {
 		c.Exchange = merkle.DefaultExchangeConfig()
+	}
+	if c.PaxosTick <= 0 {
+		c.PaxosTick = 20 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

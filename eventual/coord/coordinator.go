@@ -23,6 +23,7 @@ type Coordinator struct {
 	m       *metrics
 	metrics *merkle.Metrics
 	pend    pending
+	px      *paxosDriver
 	sem     chan struct{}
 	closed  chan struct{}
 	once    sync.Once
@@ -48,6 +49,11 @@ func New(cfg Config) (*Coordinator, error) {
 		closed: make(chan struct{})}
 	if c.metrics, err = merkle.NewMetrics(cfg.Registerer); err != nil {
 		return nil, err
+	}
+	if !cfg.DisablePaxos {
+		if err := c.startPaxos(); err != nil {
+			return nil, err
+		}
 	}
 	c.wg.Add(1)
 	go c.handoffLoop()

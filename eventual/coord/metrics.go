@@ -15,6 +15,7 @@ type metrics struct {
 	clockSkews prometheus.Counter
 	ae         *prometheus.CounterVec
 	aeKeys     *prometheus.CounterVec
+	paxos      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -41,8 +42,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Anti-entropy exchanges of one arc with one replica, by result: in_sync, repaired, error."}, []string{"result"}),
 		aeKeys: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "anti_entropy_keys_total",
 			Help: "Keys merged by anti-entropy repair: pulled from a replica, pushed to it."}, []string{"direction"}),
+		paxos: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "paxos_operations_total",
+			Help: "Compare-and-set operations proposed by this node, by result: ok, contention, timeout, no_quorum, error."}, []string{"result"}),
 	}
-	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys); err != nil {
+	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys, m.paxos); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/paxos"
 )
 
 // HandleFrames implements transport.Handler: answers are delivered to their
@@ -26,6 +27,15 @@ func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
 			} else {
 				c.finish(m.id, message{typ: m.typ, err: ErrClockSkew.Error()})
 			}
+			continue
+		}
+		if m.typ == msgPaxos {
+			pm, err := paxos.DecodeMessage(m.obj)
+			if err != nil || pm.Validate(paxos.DefaultLimits()) != nil {
+				c.m.peerReqs.WithLabelValues("paxos", "malformed").Inc()
+				continue
+			}
+			c.routePaxos(from, pm)
 			continue
 		}
 		if !isRequest(m.typ) {

@@ -22,6 +22,7 @@ const (
 	msgTreeResp
 	msgRange // stream a token range's entries (obj: rangeRequest)
 	msgRangeResp
+	msgPaxos // a Paxos message (obj: paxos.Message), one way
 	numMsgTypes
 )
 
@@ -77,7 +78,7 @@ func (m *message) appendBinary(b []byte) []byte {
 	case msgReadResp, msgTreeResp, msgRangeResp:
 		b = appendBytes(b, []byte(m.err))
 		b = appendBytes(b, m.obj)
-	case msgTree, msgRange:
+	case msgTree, msgRange, msgPaxos:
 		b = appendBytes(b, m.obj)
 	}
 	return b
@@ -131,7 +132,7 @@ func decodeMessage(b []byte) (message, error) {
 	case msgReadResp, msgTreeResp, msgRangeResp:
 		m.err = string(d.bytes())
 		m.obj = d.bytes()
-	case msgTree, msgRange:
+	case msgTree, msgRange, msgPaxos:
 		m.obj = d.bytes()
 	}
 	if d.err == nil && len(d.b) != 0 {

@@ -3,6 +3,8 @@ package object
 import (
 	"strconv"
 
+	"github.com/cairndb/cairn/clock"
+
 	"github.com/cairndb/cairn/crdt"
 )
 
@@ -324,4 +326,39 @@ func (x *Object) Persist(st Stamp) (Object, bool, error) {
 		return Object{}, false, err
 	}
 	return Object{ttl: t}, true, nil
+}
+
+// SetCommitted installs a value chosen by the Paxos compare-and-set (a
+// present value, or absence) with the LWW order of the operation that chose
+// it: ts and writer come from its ballot, so every replica orders
+// successive chosen values the same way whatever its own clock says. st
+// (this replica's ID and clock) is used for the causal parts.
+func (x *Object) SetCommitted(st Stamp, ts clock.Timestamp, writer clock.ReplicaID, value []byte, present bool, deadlineMs int64) (Object, error) {
+	if !present {
+		d, _ := x.Del(st)
+		return d, nil
+	}
+	if len(value) > MaxValueBytes {
+		return Object{}, ErrTooLarge
+	}
+	d, err := x.prepare(st, String, true)
+	if err != nil {
+		return Object{}, err
+	}
+	s, err := x.str.Set(writer, ts, value)
+	if err != nil {
+		return Object{}, err
+	}
+	d.str.Merge(s)
+	var t crdt.MVRegister
+	if deadlineMs > 0 {
+		t, err = x.ttl.Write(st.Replica, st.TS, encodeDeadline(deadlineMs))
+	} else {
+		t, err = x.clearTTL(st)
+	}
+	if err != nil {
+		return Object{}, err
+	}
+	d.ttl.Merge(t)
+	return d, nil
 }

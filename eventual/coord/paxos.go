@@ -1,0 +1,249 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/paxos"
+)
+
+// The Paxos compare-and-set path: this node's proposer (package paxos, a
+// pure core) runs on one goroutine, fed by ticks, client proposals and the
+// acceptors' answers; this node's acceptor answers Prepare, Accept and
+// Commit for the keys it replicates, persisting its state in the replica
+// store before it replies. A commit also installs the chosen value in the
+// key's Object, so plain reads see it.
+
+// proposeReq is one client operation for the proposer loop.
+type proposeReq struct {
+	key      []byte
+	replicas []paxos.NodeID
+	op       paxos.Op
+	done     chan paxos.Outcome
+	id       uint64
+}
+
+// paxosIn is an acceptor's answer for the proposer loop.
+type paxosIn struct {
+	from paxos.NodeID
+	msg  paxos.Message
+}
+
+// paxosDriver owns the proposer.
+type paxosDriver struct {
+	prop    *paxos.Proposer
+	reqs    chan proposeReq
+	forget  chan uint64
+	in      chan paxosIn
+	nextID  atomic.Uint64
+	waiters map[uint64]chan paxos.Outcome // loop goroutine only
+}
+
+// startPaxos creates the proposer under a fresh epoch and starts its loop.
+func (c *Coordinator) startPaxos() error {
+	epoch, err := c.cfg.Store.NextPaxosEpoch()
+	if err != nil {
+		return fmt.Errorf("paxos epoch: %w", err)
+	}
+	pcfg := paxos.DefaultConfig(paxos.NodeID(c.cfg.LocalID), epoch, paxos.HLCBallots(c.cfg.Clock),
+		rand.New(rand.NewPCG(rand.Uint64(), c.cfg.LocalID)))
+	prop, err := paxos.NewProposer(pcfg)
+	if err != nil {
+		return err
+	}
+	c.px = &paxosDriver{prop: prop, reqs: make(chan proposeReq, 1024), forget: make(chan uint64, 1024),
+		in: make(chan paxosIn, 8192), waiters: map[uint64]chan paxos.Outcome{}}
+	c.wg.Add(1)
+	go c.paxosLoop()
+	return nil
+}
+
+// paxosLoop is the proposer's goroutine.
+func (c *Coordinator) paxosLoop() {
+	defer c.wg.Done()
+	px := c.px
+	t := time.NewTicker(c.cfg.PaxosTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			for _, w := range px.waiters {
+				w <- paxos.Outcome{Err: ErrClosed}
+			}
+			return
+		case <-t.C:
+			px.prop.Tick()
+		case r := <-px.reqs:
+			if err := px.prop.Propose(r.id, string(r.key), r.replicas, r.op); err != nil {
+				r.done <- paxos.Outcome{ID: r.id, Err: err}
+				continue
+			}
+			px.waiters[r.id] = r.done
+		case id := <-px.forget:
+			delete(px.waiters, id)
+		case in := <-px.in:
+			_ = px.prop.Step(in.from, in.msg) // a stale or foreign answer is ignored
+		}
+		for px.prop.HasReady() {
+			rd := px.prop.Ready()
+			for _, env := range rd.Messages {
+				c.sendPaxos(uint64(env.To), env.Msg)
+			}
+			for _, out := range rd.Outcomes {
+				c.m.paxos.WithLabelValues(paxosResult(out.Err)).Inc()
+				if w, ok := px.waiters[out.ID]; ok {
+					delete(px.waiters, out.ID)
+					w <- out
+				}
+			}
+		}
+	}
+}
+
+func paxosResult(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, paxos.ErrContention):
+		return "contention"
+	case errors.Is(err, paxos.ErrTimeout):
+		return "timeout"
+	case errors.Is(err, paxos.ErrNoQuorum):
+		return "no_quorum"
+	}
+	return "error"
+}
+
+// sendPaxos delivers a Paxos message: to this node's acceptor or proposer
+// directly, to a peer as a frame.
+func (c *Coordinator) sendPaxos(to uint64, m paxos.Message) {
+	if to == c.cfg.LocalID {
+		c.routePaxos(to, m)
+		return
+	}
+	frame := (&message{typ: msgPaxos, clock: c.cfg.Clock.Now(), obj: paxos.EncodeMessage(m)}).appendBinary(nil)
+	c.cfg.Sender.Send(to, frame)
+}
+
+// routePaxos hands a received Paxos message to the acceptor (on a
+// goroutine of its own: it writes to disk) or to the proposer loop.
+func (c *Coordinator) routePaxos(from uint64, m paxos.Message) {
+	if c.px == nil {
+		return
+	}
+	switch m.Type {
+	case paxos.MsgPrepare, paxos.MsgAccept, paxos.MsgCommit:
+		select {
+		case c.sem <- struct{}{}:
+		default:
+			c.m.peerReqs.WithLabelValues("paxos", "dropped").Inc()
+			return
+		}
+		c.background(func() {
+			defer func() { <-c.sem }()
+			c.acceptorStep(from, m)
+		}, func() { <-c.sem })
+	default:
+		select {
+		case c.px.in <- paxosIn{from: paxos.NodeID(from), msg: m}:
+		default:
+			c.m.peerReqs.WithLabelValues("paxos", "dropped").Inc()
+		}
+	}
+}
+
+// acceptorStep runs this node's acceptor on one message and answers once
+// the new state is as durable as the core demands.
+func (c *Coordinator) acceptorStep(from uint64, m paxos.Message) {
+	var reply paxos.Message
+	st := object.Stamp{Replica: c.cfg.Store.ReplicaID(), TS: c.cfg.Clock.Now()}
+	err := c.cfg.Store.PaxosUpdate([]byte(m.Key), func(state []byte, o *object.Object) (replica.PaxosStep, error) {
+		var cur paxos.AcceptorState
+		if state != nil {
+			var err error
+			if cur, err = paxos.DecodeAcceptorState(state); err != nil {
+				return replica.PaxosStep{}, err
+			}
+		}
+		out, err := paxos.StepAcceptor(cur, m)
+		if err != nil {
+			return replica.PaxosStep{}, err
+		}
+		reply = out.Reply
+		var step replica.PaxosStep
+		if !out.Persist {
+			return step, nil
+		}
+		step.State = paxos.EncodeAcceptorState(out.State)
+		step.Sync = out.MustSync
+		if cm := out.State.Committed; !cm.Ballot.IsZero() && !cm.Equal(cur.Committed) {
+			d, err := o.SetCommitted(st, cm.Origin.Time, clock.ReplicaID(cm.Origin.Node), cm.Value.Data, cm.Value.Present, 0)
+			if err != nil {
+				return replica.PaxosStep{}, err
+			}
+			step.Delta = d
+		}
+		return step, nil
+	})
+	if err != nil {
+		c.m.peerReqs.WithLabelValues("paxos", "error").Inc()
+		c.log.Warn("paxos acceptor step failed; no answer sent", "key", m.Key, "type", m.Type.String(), "err", err)
+		return
+	}
+	c.m.peerReqs.WithLabelValues("paxos", "ok").Inc()
+	if reply.Type != 0 {
+		c.sendPaxos(from, reply)
+	}
+}
+
+// CAS runs a linearizable operation on key's register through Paxos among
+// the key's replicas: SET NX and XX, compare-and-set, compare-and-delete,
+// or a linearizable GET. A *paxos.Error reports contention, a timeout or
+// too few replicas; when its MaybeApplied is false the operation certainly
+// had no effect.
+func (c *Coordinator) CAS(ctx context.Context, key []byte, op paxos.Op) (paxos.Result, error) {
+	start := time.Now()
+	res, err := c.cas(ctx, key, op)
+	c.observe("cas", LevelQuorum, start, err)
+	return res, err
+}
+
+func (c *Coordinator) cas(ctx context.Context, key []byte, op paxos.Op) (paxos.Result, error) {
+	if c.px == nil {
+		return paxos.Result{}, errors.New("eventual: compare-and-set is off on this node")
+	}
+	prefs, _ := c.placement(key)
+	if len(prefs) == 0 {
+		return paxos.Result{}, &UnavailableError{Op: "compare-and-set", Level: LevelQuorum, Need: 1}
+	}
+	replicas := make([]paxos.NodeID, len(prefs))
+	for i, p := range prefs {
+		replicas[i] = paxos.NodeID(p)
+	}
+	r := proposeReq{key: append([]byte(nil), key...), replicas: replicas, op: op,
+		done: make(chan paxos.Outcome, 1), id: c.px.nextID.Add(1)}
+	select {
+	case c.px.reqs <- r:
+	case <-ctx.Done():
+		return paxos.Result{}, ctx.Err()
+	case <-c.closed:
+		return paxos.Result{}, ErrClosed
+	}
+	select {
+	case out := <-r.done:
+		return out.Result, out.Err
+	case <-ctx.Done():
+		select {
+		case c.px.forget <- r.id:
+		default:
+		}
+		return paxos.Result{}, fmt.Errorf("%w (the operation may or may not take effect)", ctx.Err())
+	}
+}
