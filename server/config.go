@@ -73,6 +73,13 @@ type Config struct {
 	// EventualReplicas is N, the copies of each eventual-tier key
 	// (--eventual-replicas, default 3; fewer when the cluster is smaller).
 	EventualReplicas int
+	// EventualFsync is the eventual tier's durability: "always" (every
+	// acknowledged write is fsynced on each replica that counts toward W,
+	// grouped with concurrent writes; the default) or "periodic" (the
+	// write-ahead log is fsynced every 10ms, like Redis's appendfsync
+	// everysec or Cassandra's periodic commit log: a power cut of every
+	// replica holding a write within that window loses it).
+	EventualFsync string
 	// AntiEntropyInterval is the time for one anti-entropy pass over the
 	// eventual tier's arcs (--anti-entropy-interval, default 5m).
 	AntiEntropyInterval time.Duration
@@ -138,6 +145,7 @@ func DefaultConfig() Config {
 		GossipInterval:           DefaultGossipInterval,
 		GossipSuspicionMult:      DefaultGossipSuspicionMult,
 		EventualReplicas:         DefaultEventualReplicas,
+		EventualFsync:            "always",
 		AntiEntropyInterval:      DefaultAntiEntropyInterval,
 	}
 }
@@ -249,6 +257,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--gossip-suspicion-mult is %d, want 1..64", c.GossipSuspicionMult)
 	case c.EventualReplicas < 1 || c.EventualReplicas > 16:
 		return fmt.Errorf("--eventual-replicas is %d, want 1..16", c.EventualReplicas)
+	case c.EventualFsync != "always" && c.EventualFsync != "periodic":
+		return fmt.Errorf("--eventual-fsync is %q, want always or periodic", c.EventualFsync)
 	case c.AntiEntropyInterval < time.Second:
 		return fmt.Errorf("--anti-entropy-interval is %v, want at least 1s", c.AntiEntropyInterval)
 	}

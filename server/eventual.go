@@ -40,7 +40,7 @@ const eventualFrameBytes = 24 << 20
 func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint64, faults *transport.Faults) error {
 	cfg, log := n.cfg, n.log
 	sync := replica.SyncAlways
-	if cfg.UnsafeNoFsync {
+	if cfg.UnsafeNoFsync || cfg.EventualFsync == "periodic" {
 		sync = replica.SyncPeriodic
 	}
 	n.evTrees = coord.NewTrees(merkle.DefaultConfig())
