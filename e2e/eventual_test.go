@@ -85,7 +85,7 @@ func TestEventualTierServesRedisClientsThroughFailures(t *testing.T) {
 	}
 	all := clis[0].Conn()
 	defer all.Close()
-	if err := all.Do(ctx, "CONSISTENCY", "ALL").Err(); err != nil {
+	if err := all.Do(ctx, "CAIRN.CONSISTENCY", "ALL").Err(); err != nil {
 		t.Fatal(err)
 	}
 	err := all.Set(ctx, "strict", "x", 0).Err()
@@ -98,7 +98,7 @@ func TestEventualTierServesRedisClientsThroughFailures(t *testing.T) {
 	c.waitReady(2)
 	one := redisClient(t, c.procs[2]).Conn()
 	defer one.Close()
-	if err := one.Do(ctx, "CONSISTENCY", "ONE").Err(); err != nil {
+	if err := one.Do(ctx, "CAIRN.CONSISTENCY", "ONE").Err(); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 60*time.Second, "the restarted replica has every SADD", func() error {

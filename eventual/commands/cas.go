@@ -75,7 +75,7 @@ func (s *Service) setnx(w *resp.Writer, r *resp.Request) {
 	w.Integer(b2i(res.Applied))
 }
 
-// casCmd serves CAS key expected new (cairn): 1 if the key held expected
+// casCmd serves CAIRN.CAS key expected new (cairn): 1 if the key held expected
 // and now holds new, 0 otherwise.
 func (s *Service) casCmd(w *resp.Writer, r *resp.Request) {
 	res, err := s.cas(r, r.Args[1], paxos.Op{Kind: paxos.OpCAS, Expected: copyBytes(r.Args[2]), Value: copyBytes(r.Args[3])})
@@ -86,7 +86,7 @@ func (s *Service) casCmd(w *resp.Writer, r *resp.Request) {
 	w.Integer(b2i(res.Applied))
 }
 
-// cad serves CAD key expected (cairn): delete if the key holds expected.
+// cad serves CAIRN.CAD key expected (cairn): delete if the key holds expected.
 func (s *Service) cad(w *resp.Writer, r *resp.Request) {
 	res, err := s.cas(r, r.Args[1], paxos.Op{Kind: paxos.OpDeleteIf, Expected: copyBytes(r.Args[2])})
 	if err != nil {
@@ -96,7 +96,7 @@ func (s *Service) cad(w *resp.Writer, r *resp.Request) {
 	w.Integer(b2i(res.Applied))
 }
 
-// lget serves LGET key (cairn): a linearizable read of the key's register.
+// lget serves CAIRN.LGET key (cairn): a linearizable read of the key's register.
 func (s *Service) lget(w *resp.Writer, r *resp.Request) {
 	res, err := s.cas(r, r.Args[1], paxos.Op{Kind: paxos.OpGet})
 	if err != nil {

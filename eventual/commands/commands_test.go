@@ -95,13 +95,13 @@ func TestRedisCommandsThroughGoRedis(t *testing.T) {
 	if ok := cli.SetXX(ctx, "lock", "c", 0).Val(); !ok {
 		t.Fatal("SET XX on an existing key did not set")
 	}
-	if n := cli.Do(ctx, "CAS", "lock", "wrong", "d").Val(); n != int64(0) {
+	if n := cli.Do(ctx, "CAIRN.CAS", "lock", "wrong", "d").Val(); n != int64(0) {
 		t.Fatalf("CAS with a wrong expectation = %v", n)
 	}
-	if n := cli.Do(ctx, "CAS", "lock", "c", "d").Val(); n != int64(1) {
+	if n := cli.Do(ctx, "CAIRN.CAS", "lock", "c", "d").Val(); n != int64(1) {
 		t.Fatalf("CAS = %v", n)
 	}
-	if v := cli.Do(ctx, "LGET", "lock").Val(); v != "d" {
+	if v := cli.Do(ctx, "CAIRN.LGET", "lock").Val(); v != "d" {
 		t.Fatalf("LGET = %v", v)
 	}
 	// The commit reaches the plain read path asynchronously.
@@ -110,7 +110,7 @@ func TestRedisCommandsThroughGoRedis(t *testing.T) {
 			t.Fatalf("GET of a CAS-written key = %q", cli.Get(ctx, "lock").Val())
 		}
 	}
-	if n := cli.Do(ctx, "CAD", "lock", "d").Val(); n != int64(1) {
+	if n := cli.Do(ctx, "CAIRN.CAD", "lock", "d").Val(); n != int64(1) {
 		t.Fatalf("CAD = %v", n)
 	}
 	if err := cli.SetArgs(ctx, "lock", "e", redis.SetArgs{Mode: "NX", TTL: time.Second}).Err(); err == nil {
@@ -189,13 +189,34 @@ func TestRedisCommandsThroughGoRedis(t *testing.T) {
 	// Consistency levels per connection.
 	conn := cli.Conn()
 	defer conn.Close()
-	must(conn.Do(ctx, "CONSISTENCY", "ONE", "ALL").Err())
-	lv, err := conn.Do(ctx, "CONSISTENCY").Result()
+	must(conn.Do(ctx, "CAIRN.CONSISTENCY", "ONE", "ALL").Err())
+	lv, err := conn.Do(ctx, "CAIRN.CONSISTENCY").Result()
 	if err != nil || !strings.Contains(strings.ToUpper(toString(lv)), "ALL") {
 		t.Fatalf("CONSISTENCY = %v %v", lv, err)
 	}
-	if err := conn.Do(ctx, "CONSISTENCY", "SOME").Err(); err == nil {
+	if err := conn.Do(ctx, "CAIRN.CONSISTENCY", "SOME").Err(); err == nil {
 		t.Fatal("an unknown level was accepted")
+	}
+	if keys := cli.Keys(ctx, "m*").Val(); len(keys) != 2 {
+		t.Fatalf("KEYS m* = %v", keys)
+	}
+	if n := cli.DBSize(ctx).Val(); n < 5 {
+		t.Fatalf("DBSIZE = %d", n)
+	}
+	var scanned []string
+	for cursor := uint64(0); ; {
+		keys, next, err := cli.Scan(ctx, cursor, "", 2).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		scanned = append(scanned, keys...)
+		if next == 0 {
+			break
+		}
+		cursor = next
+	}
+	if int64(len(scanned)) != cli.DBSize(ctx).Val() {
+		t.Fatalf("SCAN listed %d keys, DBSIZE says %d", len(scanned), cli.DBSize(ctx).Val())
 	}
 	if info := cli.Info(ctx).Val(); !strings.Contains(info, "redis_version") {
 		t.Fatalf("INFO = %q", info)

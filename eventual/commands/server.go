@@ -8,7 +8,7 @@ import (
 	"github.com/cairndb/cairn/eventual/resp"
 )
 
-// consistency serves CONSISTENCY [level | read-level write-level].
+// consistency serves CAIRN.CONSISTENCY [level | read-level write-level].
 func (s *Service) consistency(w *resp.Writer, r *resp.Request) {
 	se := s.session(r.Conn)
 	switch len(r.Args) {
@@ -35,7 +35,7 @@ func (s *Service) consistency(w *resp.Writer, r *resp.Request) {
 		se.read, se.write = rl, wl
 		w.SimpleString("OK")
 	default:
-		w.Error(resp.MsgWrongArgs("consistency"))
+		w.Error(resp.MsgWrongArgs("cairn.consistency"))
 	}
 }
 
@@ -104,9 +104,12 @@ func (s *Service) register() {
 		key1(resp.Command{Name: "setex", Arity: 4, Flags: wr, Group: "string", Summary: "Sets a string value and its expiry in seconds.", Func: s.setex("EX")}),
 		key1(resp.Command{Name: "psetex", Arity: 4, Flags: wr, Group: "string", Summary: "Sets a string value and its expiry in milliseconds.", Func: s.setex("PX")}),
 		key1(resp.Command{Name: "setnx", Arity: 3, Flags: wr | fast, Group: "string", Summary: "Sets a key if it does not exist (linearizable, Paxos).", Func: s.setnx}),
-		key1(resp.Command{Name: "cas", Arity: 4, Flags: wr | fast, Group: "string", Summary: "Sets a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.casCmd}),
-		key1(resp.Command{Name: "cad", Arity: 3, Flags: resp.FlagWrite | fast, Group: "string", Summary: "Deletes a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.cad}),
-		key1(resp.Command{Name: "lget", Arity: 2, Flags: ro | fast, Group: "string", Summary: "Reads a key linearizably through Paxos (cairn).", Func: s.lget}),
+		resp.Command{Name: "scan", Arity: -2, Flags: ro, Group: "generic", Summary: "Iterates the keys across the ring.", Func: s.scanCmd},
+		resp.Command{Name: "keys", Arity: 2, Flags: ro, Group: "generic", Summary: "Lists the keys matching a pattern (a whole scan of the ring).", Func: s.keys},
+		resp.Command{Name: "dbsize", Arity: 1, Flags: ro, Group: "server", Summary: "Counts the keys (a whole scan of the ring).", Func: s.dbsize},
+		key1(resp.Command{Name: "cairn.cas", Arity: 4, Flags: wr | fast, Group: "string", Summary: "Sets a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.casCmd}),
+		key1(resp.Command{Name: "cairn.cad", Arity: 3, Flags: resp.FlagWrite | fast, Group: "string", Summary: "Deletes a key if it holds the expected value (cairn; linearizable, Paxos).", Func: s.cad}),
+		key1(resp.Command{Name: "cairn.lget", Arity: 2, Flags: ro | fast, Group: "string", Summary: "Reads a key linearizably through Paxos (cairn).", Func: s.lget}),
 		key1(resp.Command{Name: "getset", Arity: 3, Flags: wr, Group: "string", Summary: "Returns the old value and sets a new one (not atomic).", Func: s.getThen(coord.OpSet)}),
 		key1(resp.Command{Name: "getdel", Arity: 2, Flags: wr, Group: "string", Summary: "Returns the value and deletes the key (not atomic).", Func: s.getThen(coord.OpDel)}),
 		keys(resp.Command{Name: "mget", Arity: -2, Flags: ro | fast, Group: "string", Summary: "Returns the values of keys.", Func: s.mget}),
@@ -146,7 +149,9 @@ func (s *Service) register() {
 		key1(resp.Command{Name: "hdel", Arity: -3, Flags: resp.FlagWrite | fast, Group: "hash", Summary: "Deletes hash fields.", Func: s.countWrite(coord.OpHDel)}),
 		key1(resp.Command{Name: "hlen", Arity: 2, Flags: ro | fast, Group: "hash", Summary: "Returns the number of fields of a hash.", Func: s.hlen}),
 		key1(resp.Command{Name: "hexists", Arity: 3, Flags: ro | fast, Group: "hash", Summary: "Tells whether a hash field exists.", Func: s.hexists}),
-		resp.Command{Name: "consistency", Arity: -1, Flags: fast, Group: "connection", Summary: "Shows or sets the connection's read and write consistency levels (cairn).", Func: s.consistency},
+		resp.Command{Name: "cairn.token", Arity: 1, Flags: fast, Group: "connection", Summary: "Returns this connection's causal context as an opaque token (cairn).", Func: s.token},
+		resp.Command{Name: "cairn.after", Arity: 2, Flags: fast, Group: "connection", Summary: "Makes this connection's reads causally after a token's context (cairn).", Func: s.after},
+		resp.Command{Name: "cairn.consistency", Arity: -1, Flags: fast, Group: "connection", Summary: "Shows or sets the connection's read and write consistency levels (cairn).", Func: s.consistency},
 		resp.Command{Name: "info", Arity: -1, Flags: resp.FlagLoading | resp.FlagStale, Group: "server", Summary: "Returns information about the server.", Func: s.info},
 		resp.Command{Name: "config", Arity: -2, Flags: resp.FlagAdmin, Group: "server", Summary: "CONFIG GET answers empty; settings are command-line flags.", Func: s.config},
 	)

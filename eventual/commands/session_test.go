@@ -1,11 +1,18 @@
 package commands
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/cairndb/cairn/clock"
+	"github.com/cairndb/cairn/eventual/coord"
 	"github.com/cairndb/cairn/eventual/object"
+	"github.com/cairndb/cairn/eventual/resp"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSessionStateCoversStaleReads: a read from a replica that missed the
@@ -34,5 +41,93 @@ func TestSessionStateCoversStaleReads(t *testing.T) {
 	}
 	if c.order.Len() != 2 || c.byKey["k"] != nil {
 		t.Fatalf("the window holds %d keys (k kept: %v)", c.order.Len(), c.byKey["k"] != nil)
+	}
+}
+
+// TestCausalTokenCarriesWritesAcrossConnections: a second connection that
+// takes the first one's token reads the first one's write even from a
+// replica that never received it (here: the state is only in the token).
+func TestCausalTokenCarriesWritesAcrossConnections(t *testing.T) {
+	cli := startNode(t)
+	ctx := context.Background()
+	a, b := cli.Conn(), cli.Conn()
+	defer a.Close()
+	defer b.Close()
+	if err := a.SAdd(ctx, "s", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Do(ctx, "CAIRN.TOKEN").Text()
+	if err != nil || tok == "" {
+		t.Fatalf("CAIRN.TOKEN = %q, %v", tok, err)
+	}
+	if err := b.Do(ctx, "CAIRN.AFTER", tok).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(ctx, "CAIRN.AFTER", "not-a-token").Err(); err == nil {
+		t.Fatal("a malformed token was accepted")
+	}
+	if ok := b.SIsMember(ctx, "s", "x").Val(); !ok {
+		t.Fatal("the second connection does not see the first one's write")
+	}
+}
+
+// staleCoordinator writes nowhere but answers writes with their delta, and
+// reads as a replica that never received anything: what a connection then
+// reads comes only from its session state.
+type staleCoordinator struct{}
+
+func (staleCoordinator) Write(_ context.Context, _ []byte, op coord.Op, _ coord.Level) (coord.Result, error) {
+	var o object.Object
+	st := object.Stamp{Replica: 1, TS: clock.Timestamp{WallTime: time.Now().UnixNano()}}
+	var d object.Object
+	var err error
+	switch op.Code {
+	case coord.OpSAdd:
+		d, _, err = o.SAdd(st, op.Members...)
+	default:
+		return coord.Result{}, fmt.Errorf("op %d not in this stub", op.Code)
+	}
+	return coord.Result{N: 1, Delta: d}, err
+}
+
+func (staleCoordinator) Read(context.Context, []byte, coord.Level) (object.Object, error) {
+	return object.Object{}, nil
+}
+
+func TestSessionAndTokenOverAStaleReplica(t *testing.T) {
+	svc := New(Config{Coordinator: staleCoordinator{}})
+	rcfg := resp.DefaultConfig()
+	rcfg.Addr, rcfg.Commands = "127.0.0.1:0", svc.Table()
+	rcfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := resp.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cli := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer cli.Close()
+	ctx := context.Background()
+	a, b, c := cli.Conn(), cli.Conn(), cli.Conn()
+	defer a.Close()
+	defer b.Close()
+	defer c.Close()
+	if err := a.SAdd(ctx, "s", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !a.SIsMember(ctx, "s", "x").Val() {
+		t.Fatal("read-your-writes failed over a stale replica")
+	}
+	if c.SIsMember(ctx, "s", "x").Val() {
+		t.Fatal("a connection without the token sees the write: the stub is not stale")
+	}
+	tok := a.Do(ctx, "CAIRN.TOKEN").Val().(string)
+	if err := b.Do(ctx, "CAIRN.AFTER", tok).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !b.SIsMember(ctx, "s", "x").Val() {
+		t.Fatal("CAIRN.AFTER did not make the write visible")
 	}
 }

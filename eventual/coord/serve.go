@@ -65,7 +65,7 @@ func (c *Coordinator) HandleSnapshot(context.Context, uint64, []byte, io.Reader)
 }
 
 func isRequest(t msgType) bool {
-	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange
+	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange || t == msgKeys
 }
 
 func typeName(t msgType) string {
@@ -80,6 +80,8 @@ func typeName(t msgType) string {
 		return "tree"
 	case msgRange:
 		return "range"
+	case msgKeys:
+		return "keys"
 	}
 	return "response"
 }
@@ -116,6 +118,8 @@ func (c *Coordinator) serve(from uint64, m message) {
 		resp = c.serveTree(m.obj)
 	case msgRange:
 		resp = c.serveRange(m.obj)
+	case msgKeys:
+		resp = c.serveKeys(m.obj)
 	}
 	result := "ok"
 	if resp.err != "" {

@@ -23,6 +23,8 @@ const (
 	msgRange // stream a token range's entries (obj: rangeRequest)
 	msgRangeResp
 	msgPaxos // a Paxos message (obj: paxos.Message), one way
+	msgKeys  // list a token range's visible keys (obj: keys request)
+	msgKeysResp
 	numMsgTypes
 )
 
@@ -75,10 +77,10 @@ func (m *message) appendBinary(b []byte) []byte {
 		b = appendBytes(b, []byte(m.err))
 	case msgRead:
 		b = appendBytes(b, m.key)
-	case msgReadResp, msgTreeResp, msgRangeResp:
+	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
 		b = appendBytes(b, []byte(m.err))
 		b = appendBytes(b, m.obj)
-	case msgTree, msgRange, msgPaxos:
+	case msgTree, msgRange, msgPaxos, msgKeys:
 		b = appendBytes(b, m.obj)
 	}
 	return b
@@ -129,10 +131,10 @@ func decodeMessage(b []byte) (message, error) {
 		m.err = string(d.bytes())
 	case msgRead:
 		m.key = d.bytes()
-	case msgReadResp, msgTreeResp, msgRangeResp:
+	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
 		m.err = string(d.bytes())
 		m.obj = d.bytes()
-	case msgTree, msgRange, msgPaxos:
+	case msgTree, msgRange, msgPaxos, msgKeys:
 		m.obj = d.bytes()
 	}
 	if d.err == nil && len(d.b) != 0 {
