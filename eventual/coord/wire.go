@@ -156,7 +156,7 @@ func errFromText(s string) error {
 	if s == "" {
 		return nil
 	}
-	for _, e := range []error{object.ErrWrongType, object.ErrNotInteger, object.ErrTooLarge, ErrClockSkew} {
+	for _, e := range []error{object.ErrWrongType, object.ErrNotInteger, object.ErrOverflow, object.ErrTooLarge, ErrClockSkew} {
 		if s == e.Error() {
 			return e
 		}

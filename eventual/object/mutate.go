@@ -165,7 +165,7 @@ func (x *Object) Incr(st Stamp, by int64) (Object, int64, error) {
 	}
 	sum := base + by
 	if (by > 0 && sum < base) || (by < 0 && sum > base) {
-		return Object{}, 0, ErrNotInteger
+		return Object{}, 0, ErrOverflow
 	}
 	fromString := x.Kind(now) == String
 	d, err := x.prepare(st, Counter, false)
@@ -178,7 +178,7 @@ func (x *Object) Incr(st Stamp, by int64) (Object, int64, error) {
 	}
 	c, err := x.ctr.Add(st.Replica, add)
 	if err != nil {
-		return Object{}, 0, ErrNotInteger
+		return Object{}, 0, ErrOverflow
 	}
 	d.ctr.Merge(c)
 	v, err := x.ctr.Value()

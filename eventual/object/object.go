@@ -39,8 +39,11 @@ var (
 	// ErrWrongType is Redis's WRONGTYPE: the key holds another type.
 	ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
 	// ErrNotInteger is returned by INCR and friends on a string that is
-	// not a base-10 int64, and for an increment that would overflow.
+	// not a base-10 int64.
 	ErrNotInteger = errors.New("ERR value is not an integer or out of range")
+	// ErrOverflow is returned by INCR and friends when the result would
+	// leave the int64 range, in Redis's words.
+	ErrOverflow = errors.New("ERR increment or decrement would overflow")
 	// ErrTooLarge is returned for a value, member or field larger than
 	// MaxValueBytes.
 	ErrTooLarge = errors.New("ERR value is larger than the eventual tier's limit")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairndb/cairn/internal/testutil"
 )
 
 // redis-cli and redis-benchmark, Redis's own tools, against the server.
@@ -41,7 +43,7 @@ func hostPort(t *testing.T, addr string) (string, string) {
 }
 
 func TestRedisCli(t *testing.T) {
-	cli := redisBinary(t, "redis-cli")
+	cli := testutil.RedisBinary(t, "redis-cli")
 	ts := startServer(t, nil)
 	h, p := hostPort(t, ts.addr)
 	run := func(stdin string, args ...string) string {
@@ -100,7 +102,7 @@ func TestRedisCli(t *testing.T) {
 // it asks COMMAND DOCS for its hints and must still work with cairn's
 // answer.
 func TestRedisCliInteractive(t *testing.T) {
-	cli := redisBinary(t, "redis-cli")
+	cli := testutil.RedisBinary(t, "redis-cli")
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("script(1) not on PATH; skipping the interactive redis-cli test")
@@ -130,7 +132,7 @@ func TestRedisCliInteractive(t *testing.T) {
 // redis-benchmark runs to completion against the toy store, with and
 // without pipelining, and every request gets a reply without an error.
 func TestRedisBenchmark(t *testing.T) {
-	bench := redisBinary(t, "redis-benchmark")
+	bench := testutil.RedisBinary(t, "redis-benchmark")
 	ts := startServer(t, nil)
 	h, p := hostPort(t, ts.addr)
 	for _, pipeline := range []string{"1", "16"} {
@@ -164,9 +166,9 @@ func TestRedisBenchmarkFigures(t *testing.T) {
 	if os.Getenv("CAIRN_RESP_BENCH") == "" {
 		t.Skip("a measurement: set CAIRN_RESP_BENCH=1 to run it")
 	}
-	bench := redisBinary(t, "redis-benchmark")
+	bench := testutil.RedisBinary(t, "redis-benchmark")
 	ts := startServer(t, nil)
-	redisAddr := startRedisServer(t)
+	redisAddr := testutil.StartRedisServer(t)
 	for _, target := range []struct{ name, addr string }{{"cairn resp (toy store)", ts.addr}, {"redis-server", redisAddr}} {
 		h, p := hostPort(t, target.addr)
 		for _, pipeline := range []string{"1", "16"} {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -376,22 +374,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // ---- external binaries ----
-
-// redisBinary finds a Redis tool (redis-cli, redis-benchmark,
-// redis-server) on PATH. Without it the test is skipped, unless
-// $CAIRN_REQUIRE_REDIS is set (as CI sets it), when it fails.
-func redisBinary(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CAIRN_REQUIRE_REDIS") != "" {
-		t.Fatalf("%s is required ($CAIRN_REQUIRE_REDIS) but not on PATH: apt-get install redis-tools redis-server", name)
-	}
-	t.Skipf("%s not on PATH (apt-get install redis-tools redis-server); skipping", name)
-	return ""
-}
 
 // quietLogger discards logs below Error, which tests provoke on purpose.
 func quietLogger() *slog.Logger {

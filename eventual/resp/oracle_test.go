@@ -1,15 +1,15 @@
 package resp
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairndb/cairn/internal/testutil"
 )
 
 // The oracle test sends the same bytes to redis-server and to this
@@ -75,13 +75,13 @@ func oracleAuthScripts() []oracleScript {
 }
 
 func TestOracleRedisServer(t *testing.T) {
-	redisAddr := startRedisServer(t)
+	redisAddr := testutil.StartRedisServer(t)
 	ours := startServer(t, nil)
 	runOracle(t, oracleScripts(), redisAddr, ours.addr)
 }
 
 func TestOracleRedisServerWithPassword(t *testing.T) {
-	redisAddr := startRedisServer(t, "--requirepass", "secret")
+	redisAddr := testutil.StartRedisServer(t, "--requirepass", "secret")
 	ours := startServer(t, func(c *Config) { c.Password = "secret" })
 	runOracle(t, oracleAuthScripts(), redisAddr, ours.addr)
 }
@@ -123,57 +123,4 @@ func exchange(addr, in string) (string, error) {
 		return string(out), fmt.Errorf("after %q: %w", out, err)
 	}
 	return string(out), nil
-}
-
-// startRedisServer runs redis-server on a free loopback port for the test,
-// without persistence, and returns its address.
-func startRedisServer(t *testing.T, args ...string) string {
-	t.Helper()
-	bin := redisBinary(t, "redis-server")
-	var lastErr error
-	for range 5 { // a port found free may be taken before redis binds it
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"}, args...)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		if err := waitRedisUp(addr, exited); err != nil {
-			cmd.Process.Kill()
-			lastErr = err
-			continue
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			<-exited
-		})
-		return addr
-	}
-	t.Fatalf("redis-server did not start: %v", lastErr)
-	return ""
-}
-
-func waitRedisUp(addr string, exited <-chan error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("redis-server exited: %v", err)
-		default:
-		}
-		if nc, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			nc.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("redis-server did not listen in 20 s")
 }
