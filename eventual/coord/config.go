@@ -75,6 +75,10 @@ type Config struct {
 	// Exchange bounds the Merkle exchanges; keep it cluster-wide (default
 	// merkle.DefaultExchangeConfig()).
 	Exchange merkle.ExchangeConfig
+	// TombstoneGrace is how long a key must have been seen deleted before
+	// its tombstone may be collected (default 4h; it must exceed
+	// MaxHintAge); TombstoneInterval how often a node looks (default 10m).
+	TombstoneGrace, TombstoneInterval time.Duration
 	// PaxosTick is the Paxos proposer's tick (default 20ms): a phase
 	// waits 5 ticks for a majority, an operation at most 240 (see
 	// paxos.Config).
@@ -111,6 +115,15 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Exchange == (merkle.ExchangeConfig{}) {
 		c.Exchange = merkle.DefaultExchangeConfig()
+	}
+	if c.TombstoneGrace <= 0 {
+		c.TombstoneGrace = 4 * time.Hour
+	}
+	if c.TombstoneInterval <= 0 {
+		c.TombstoneInterval = 10 * time.Minute
+	}
+	if c.TombstoneGrace <= c.MaxHintAge {
+		return errors.New("eventual: TombstoneGrace must exceed MaxHintAge: a hint older than a collected tombstone could resurrect what it removed")
 	}
 	if c.PaxosTick <= 0 {
 		c.PaxosTick = 20 * time.Millisecond

@@ -55,8 +55,9 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.handoffLoop()
+	go c.gcLoop()
 	if cfg.Trees != nil {
 		c.wg.Add(1)
 		go c.antiEntropyLoop()

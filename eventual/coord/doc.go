@@ -48,6 +48,13 @@
 // longer than MaxHintAge, lost hints, a restored disk. SyncArcs runs a full
 // pass at once.
 //
+// # Tombstones
+//
+// A deleted key's state is collected (gc.go) by its first replica once it
+// has been invisible for TombstoneGrace (4h, longer than MaxHintAge) and
+// every replica answers a read with the very same state; each replica then
+// purges it only if its state is still that one.
+//
 // # Wire
 //
 // Nodes talk over the transport's "eventual" channel (its own streams,

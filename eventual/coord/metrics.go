@@ -16,6 +16,7 @@ type metrics struct {
 	ae         *prometheus.CounterVec
 	aeKeys     *prometheus.CounterVec
 	paxos      *prometheus.CounterVec
+	gc         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,8 +45,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Keys merged by anti-entropy repair: pulled from a replica, pushed to it."}, []string{"direction"}),
 		paxos: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "paxos_operations_total",
 			Help: "Compare-and-set operations proposed by this node, by result: ok, contention, timeout, no_quorum, error."}, []string{"result"}),
+		gc: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "tombstones_total",
+			Help: "Tombstone collection attempts by result: collected, replicas_differ, replica_unavailable, changed."}, []string{"result"}),
 	}
-	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys, m.paxos); err != nil {
+	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys, m.paxos, m.gc); err != nil {
 		return nil, err
 	}
 	return m, nil

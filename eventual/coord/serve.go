@@ -65,7 +65,7 @@ func (c *Coordinator) HandleSnapshot(context.Context, uint64, []byte, io.Reader)
 }
 
 func isRequest(t msgType) bool {
-	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange || t == msgKeys
+	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange || t == msgKeys || t == msgPurge
 }
 
 func typeName(t msgType) string {
@@ -82,6 +82,8 @@ func typeName(t msgType) string {
 		return "range"
 	case msgKeys:
 		return "keys"
+	case msgPurge:
+		return "purge"
 	}
 	return "response"
 }
@@ -120,6 +122,9 @@ func (c *Coordinator) serve(from uint64, m message) {
 		resp = c.serveRange(m.obj)
 	case msgKeys:
 		resp = c.serveKeys(m.obj)
+	case msgPurge:
+		ok, err := c.cfg.Store.Purge(m.key, m.obj)
+		resp = message{err: errText(err), result: Result{OK: ok}}
 	}
 	result := "ok"
 	if resp.err != "" {

@@ -80,6 +80,12 @@ func (t *Trees) BeginWrite(tok ring.Token) func(key, before, after []byte, ok bo
 // apply moves the tree from before to after for one key. The caller holds
 // a.mu.
 func (a *arcTree) apply(h uint64, key, before, after []byte) {
+	if after == nil { // purged
+		if before != nil {
+			_ = a.tree.Remove(h, merkle.EntryDigest(key, before))
+		}
+		return
+	}
 	next := merkle.EntryDigest(key, after)
 	if before == nil {
 		_ = a.tree.Add(h, next)

@@ -25,6 +25,8 @@ const (
 	msgPaxos // a Paxos message (obj: paxos.Message), one way
 	msgKeys  // list a token range's visible keys (obj: keys request)
 	msgKeysResp
+	msgPurge // drop a tombstone if its state is still obj
+	msgPurgeResp
 	numMsgTypes
 )
 
@@ -75,6 +77,12 @@ func (m *message) appendBinary(b []byte) []byte {
 		b = appendBytes(b, m.obj)
 	case msgApplyResp:
 		b = appendBytes(b, []byte(m.err))
+	case msgPurge:
+		b = appendBytes(b, m.key)
+		b = appendBytes(b, m.obj)
+	case msgPurgeResp:
+		b = appendBytes(b, []byte(m.err))
+		b = append(b, boolByte(m.result.OK))
 	case msgRead:
 		b = appendBytes(b, m.key)
 	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
@@ -129,6 +137,12 @@ func decodeMessage(b []byte) (message, error) {
 		m.obj = d.bytes()
 	case msgApplyResp:
 		m.err = string(d.bytes())
+	case msgPurge:
+		m.key = d.bytes()
+		m.obj = d.bytes()
+	case msgPurgeResp:
+		m.err = string(d.bytes())
+		m.result.OK = d.byte() == 1
 	case msgRead:
 		m.key = d.bytes()
 	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
@@ -168,3 +182,10 @@ func errFromText(s string) error {
 type RemoteError struct{ Text string }
 
 func (e *RemoteError) Error() string { return "ERR replica: " + e.Text }
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -20,7 +20,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	const ns, sub = "cairn", "eventual_store"
 	m := &metrics{
 		writes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "writes_total",
-			Help: "Writes to the replica store by origin: local mutation, peer delta, or noop (nothing changed)."}, []string{"origin"}),
+			Help: "Writes to the replica store by origin: local mutation, peer delta, paxos (a chosen value), purge (a collected tombstone), or noop (nothing changed)."}, []string{"origin"}),
 		reads: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "reads_total",
 			Help: "Objects read from the replica store."}),
 		hints: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "hints_total",

@@ -63,7 +63,8 @@ var (
 // Observer follows the store's writes. BeginWrite is called, under the
 // key's lock, before a key with token t is written; the function it returns
 // is called after the write with the key, its encoded state before (nil if
-// none) and after, and whether the write succeeded. Calls for one key are
+// none) and after (nil if the key was purged), and whether the write
+// succeeded. Calls for one key are
 // ordered. Neither may call the Store.
 type Observer interface {
 	BeginWrite(t ring.Token) (done func(key, before, after []byte, ok bool))
