@@ -70,6 +70,10 @@ type Config struct {
 	// probe periods (times log10 of the cluster size, at least 1); a
 	// suspicion starts at six times that and shrinks as others confirm it.
 	GossipSuspicionMult int
+	// Zone is this node's failure domain (--zone): the eventual tier puts
+	// a key's replicas in distinct zones first. Empty is a zone like any
+	// other.
+	Zone string
 	// EventualReplicas is N, the copies of each eventual-tier key
 	// (--eventual-replicas, default 3; fewer when the cluster is smaller).
 	EventualReplicas int

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -104,7 +105,7 @@ func (n *Node) startRESP(reg prometheus.Registerer) error {
 		for _, u := range n.cfg.AdvertiseClientURLs {
 			clientURLs = append(clientURLs, u.String())
 		}
-		meta, err := json.Marshal(GossipMeta{Name: n.cfg.Name, ClientURLs: clientURLs, HTTP: n.cfg.ListenHTTP, Redis: n.RedisAddr})
+		meta, err := json.Marshal(GossipMeta{Name: n.cfg.Name, ClientURLs: clientURLs, HTTP: n.cfg.ListenHTTP, Redis: n.RedisAddr, Zone: n.cfg.Zone})
 		if err == nil {
 			err = n.gossip.SetMeta(meta)
 		}
@@ -155,15 +156,17 @@ type eventualMembership struct {
 	node  *Node
 	log   interface{ Warn(string, ...any) }
 	ring  atomic.Pointer[ring.Ring]
-	ids   atomic.Pointer[[]uint64]
+	ids   atomic.Pointer[[]string] // the members and zones the ring was built from
 	mu    sync.Mutex
 	state map[uint64]gossip.State
+	zones map[uint64]string // from gossip metadata
 	quit  chan struct{}
 	done  sync.WaitGroup
 }
 
 func newEventualMembership(self uint64, n *Node, log interface{ Warn(string, ...any) }) *eventualMembership {
-	return &eventualMembership{self: self, node: n, log: log, state: map[uint64]gossip.State{}, quit: make(chan struct{})}
+	return &eventualMembership{self: self, node: n, log: log, state: map[uint64]gossip.State{}, zones: map[uint64]string{self: n.cfg.Zone},
+		quit: make(chan struct{})}
 }
 
 // Ring implements coord.Membership.
@@ -220,9 +223,7 @@ func (m *eventualMembership) loop() {
 				events = nil
 				continue
 			}
-			m.mu.Lock()
-			m.state[uint64(ev.Member.ID)] = ev.Member.State
-			m.mu.Unlock()
+			m.setStates([]gossip.Member{ev.Member})
 		case <-t.C:
 			m.refresh()
 			if sub != nil && sub.Dropped() != dropped {
@@ -240,6 +241,9 @@ func (m *eventualMembership) setStates(members []gossip.Member) {
 	defer m.mu.Unlock()
 	for _, mem := range members {
 		m.state[uint64(mem.ID)] = mem.State
+		if meta, err := ParseGossipMeta(mem.Meta); err == nil {
+			m.zones[uint64(mem.ID)] = meta.Zone
+		}
 	}
 }
 
@@ -250,17 +254,19 @@ func (m *eventualMembership) refresh() {
 	if err != nil || len(members) == 0 {
 		members = m.node.cfg.InitialMembers()
 	}
-	ids := make([]uint64, 0, len(members))
+	nodes := make([]ring.Node, 0, len(members))
+	m.mu.Lock()
 	for _, mem := range members {
-		ids = append(ids, mem.ID)
+		nodes = append(nodes, ring.Node{ID: coord.NodeID(mem.ID), Zone: m.zones[mem.ID], Weight: 1})
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	if old := m.ids.Load(); old != nil && equalIDs(*old, ids) {
+	m.mu.Unlock()
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	ids := make([]string, 0, len(nodes))
+	for _, nd := range nodes {
+		ids = append(ids, string(nd.ID)+"@"+nd.Zone)
+	}
+	if old := m.ids.Load(); old != nil && slices.Equal(*old, ids) {
 		return
-	}
-	nodes := make([]ring.Node, 0, len(ids))
-	for _, id := range ids {
-		nodes = append(nodes, ring.Node{ID: coord.NodeID(id), Weight: 1})
 	}
 	r, err := ring.New(nodes, ring.DefaultConfig())
 	if err != nil {
@@ -281,16 +287,4 @@ func (m *eventualMembership) refresh() {
 	}
 	m.ring.Store(r)
 	m.ids.Store(&ids)
-}
-
-func equalIDs(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -42,6 +42,9 @@ type GossipMeta struct {
 	HTTP string `json:"http"`
 	// Redis is its --listen-redis address.
 	Redis string `json:"redis"`
+	// Zone is its --zone: the eventual tier places a key's replicas in
+	// distinct zones first.
+	Zone string `json:"zone,omitempty"`
 }
 
 // ParseGossipMeta decodes a member's gossip metadata.
@@ -75,7 +78,7 @@ func (n *Node) startGossip(peerSrv *grpc.Server, reg prometheus.Registerer, memb
 	for _, u := range cfg.AdvertiseClientURLs {
 		clientURLs = append(clientURLs, u.String())
 	}
-	meta, err := json.Marshal(GossipMeta{Name: cfg.Name, ClientURLs: clientURLs, HTTP: cfg.ListenHTTP, Redis: cfg.ListenRedis})
+	meta, err := json.Marshal(GossipMeta{Name: cfg.Name, ClientURLs: clientURLs, HTTP: cfg.ListenHTTP, Redis: cfg.ListenRedis, Zone: cfg.Zone})
 	if err != nil {
 		return err
 	}

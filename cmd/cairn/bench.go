@@ -71,7 +71,7 @@ Strong-tier workloads go through etcd's clientv3 to --endpoints:
           latency is put sent -> event received
 Eventual-tier workloads go through go-redis to --redis:
   set, get, incr, sadd, mixed (--ratio reads:writes), pipelined with -P;
-  --resp-consistency sends CONSISTENCY <level> on each connection (cairn only)
+  --resp-consistency sends CAIRN.CONSISTENCY <level> on each connection (cairn only)
 
 --rate paces all clients together (open loop; latency counted from each
 request's due time), --sweep-rates runs the workload at several rates for a
@@ -136,7 +136,7 @@ Ctrl-C included.`,
 	fl.IntVar(&f.txnOps, "txn-ops", 1, "puts per txn")
 	fl.IntVar(&f.watchers, "watchers", 100, "watch streams of the watch workload")
 	fl.IntVarP(&f.pipeline, "pipeline", "P", 1, "RESP commands per round trip")
-	fl.StringVar(&f.respConsistency, "resp-consistency", "", `cairn's RESP level sent as CONSISTENCY on each connection: ONE, TWO, QUORUM, ALL, a count, or "READ WRITE" (not for Redis)`)
+	fl.StringVar(&f.respConsistency, "resp-consistency", "", `cairn's RESP level sent as CAIRN.CONSISTENCY on each connection: ONE, TWO, QUORUM, ALL, a count, or "READ WRITE" (not for Redis)`)
 	fl.StringVar(&f.ratio, "ratio", "9:1", "mixed: reads:writes")
 	fl.IntVar(&f.members, "members", 1000, "sadd: distinct members per set")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the key sequence")

@@ -30,6 +30,7 @@ type serverFlags struct {
 	gossipSuspicionMult                 int
 	eventualReplicas                    int
 	eventualFsync                       string
+	zone                                string
 	antiEntropyInterval                 time.Duration
 }
 
@@ -85,6 +86,7 @@ with its data in ./default.cairn, serving the etcd v3 API on localhost:2379.`,
 	fl.DurationVar(&f.gossipInterval, "gossip-interval", d.GossipInterval, "SWIM probe period; every gossip timing scales with it")
 	fl.IntVar(&f.gossipSuspicionMult, "gossip-suspicion-mult", d.GossipSuspicionMult, "minimum suspicion timeout in probe periods (times log10 of the cluster size)")
 	fl.IntVar(&f.eventualReplicas, "eventual-replicas", d.EventualReplicas, "copies of each eventual-tier (Redis) key")
+	fl.StringVar(&f.zone, "zone", "", "this node's failure domain (rack, availability zone): eventual-tier replicas go to distinct zones first")
 	fl.StringVar(&f.eventualFsync, "eventual-fsync", d.EventualFsync, "eventual tier durability: always (fsync before acknowledging) or periodic (every 10ms, like Redis's everysec)")
 	fl.DurationVar(&f.antiEntropyInterval, "anti-entropy-interval", d.AntiEntropyInterval, "time for one anti-entropy pass over the eventual tier")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -139,6 +141,7 @@ func (f serverFlags) toConfig() (server.Config, error) {
 	cfg.GossipSuspicionMult = f.gossipSuspicionMult
 	cfg.EventualReplicas = f.eventualReplicas
 	cfg.EventualFsync = f.eventualFsync
+	cfg.Zone = f.zone
 	cfg.AntiEntropyInterval = f.antiEntropyInterval
 	return cfg, cfg.Validate()
 }
