@@ -21,10 +21,17 @@ import (
 //	AcceptorState = version ballot(promised) proposal(accepted) proposal(committed) links
 //	ballot        = wall(uint64 of the int64) logical epoch node
 //	proposal      = ballot, and if it is not zero: ballot(origin) ballot(base)
-//	                flags(present=1) [data(bytes) if present]
+//	                flags(present=1, deadline=2) [deadline(uvarint, > 0) if deadline]
+//	                [data(bytes) if present]
 //	links         = count (at most MaxRecent), then ballot(origin) ballot(base) each
 //
-// Empty link lists decode as nil.
+// Empty link lists decode as nil. The flags are 0 (absent), 1 (present)
+// or 3 (present with a deadline): the deadline flag extended version 1
+// canonically, so encodings of values without a deadline are unchanged
+// (states stored before it decode as they did), and a decoder that
+// predates it refuses a value with a deadline (unknown flags) rather than
+// misread it. A deadline costs 1 flag bit and its uvarint (6 bytes for
+// today's Unix milliseconds, at most 9) per proposal.
 //
 // Canonical: each value has one encoding and the decoders accept only it
 // (minimal varints, known flags, no trailing bytes), then check the same
@@ -35,7 +42,11 @@ import (
 
 const codecVersion = 1
 
-const flagPresent = 1
+// Proposal value flags.
+const (
+	flagPresent  = 1
+	flagDeadline = 2
+)
 
 // AppendMessage appends the encoding of m to b. It does not validate m: a
 // malformed message encodes, and the receiver's decoder refuses it.
@@ -160,7 +171,12 @@ func appendProposal(b []byte, p Proposal) []byte {
 	if !p.Value.Present {
 		return append(b, 0)
 	}
-	b = append(b, flagPresent)
+	if p.Value.DeadlineMs == 0 {
+		b = append(b, flagPresent)
+	} else {
+		b = append(b, flagPresent|flagDeadline)
+		b = binary.AppendUvarint(b, uint64(p.Value.DeadlineMs))
+	}
 	return appendBytes(b, p.Value.Data)
 }
 
@@ -274,10 +290,24 @@ func (d *decoder) proposal(field string) Proposal {
 	case flagPresent:
 		p.Value.Present = true
 		p.Value.Data = d.bytes(field+".value", ValueBytesLimit)
+	case flagPresent | flagDeadline:
+		p.Value.Present = true
+		p.Value.DeadlineMs = d.deadline(field + ".deadline")
+		p.Value.Data = d.bytes(field+".value", ValueBytesLimit)
 	default:
 		d.fail(field+".flags", fmt.Sprintf("unknown flags %#x", flags))
 	}
 	return p
+}
+
+// deadline reads a value's deadline: flagged, so never 0, and an int64.
+func (d *decoder) deadline(field string) int64 {
+	v := d.uvarint(field)
+	if d.err == nil && (v == 0 || v > math.MaxInt64) {
+		d.fail(field, fmt.Sprintf("deadline %d out of 1..2^63-1", v))
+		return 0
+	}
+	return int64(v)
 }
 
 func (d *decoder) links(field string) []Link {

@@ -2,6 +2,7 @@ package paxos
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"slices"
@@ -15,7 +16,11 @@ func sampleMessages() []Message {
 	a := Proposal{Ballot: bal(9, 2), Origin: bal(5, 4), Base: c.Origin, Value: Value{Present: true}}
 	del := Proposal{Ballot: bal(11, 3), Origin: bal(11, 3), Base: c.Origin}
 	hlc := Ballot{Time: clock.Timestamp{WallTime: 1_700_000_000_000_000_000, Logical: math.MaxUint32}, Epoch: 1 << 40, Node: math.MaxUint64}
+	lock := withDeadline(prop(bal(12, 2), c.Origin, "owner"), 1_700_000_030_000)
 	return []Message{
+		{Type: MsgAccept, Key: "lock", Proposal: lock},
+		{Type: MsgCommit, Key: "lock", Proposal: withDeadline(prop(bal(13, 2), c.Origin, ""), math.MaxInt64)},
+		{Type: MsgPromise, Key: "lock", Ballot: bal(14, 1), Accepted: withDeadline(prop(bal(13, 3), lock.Origin, "x"), 1), Committed: lock, Recent: []Link{{lock.Origin, lock.Base}}},
 		{Type: MsgPrepare, Key: "k", Ballot: bal(10, 1)},
 		{Type: MsgPrepare, Key: "", Ballot: hlc},
 		{Type: MsgPromise, Key: "k", Ballot: bal(10, 1)},
@@ -37,6 +42,7 @@ func sampleStates() []AcceptorState {
 		committedAt(AcceptorState{Promised: bal(4, 2)}, c),
 		committedAt(AcceptorState{Promised: bal(8, 2), Accepted: prop(bal(8, 2), c.Origin, "w")}, c),
 		committedAt(AcceptorState{Promised: bal(8, 2), Accepted: Proposal{Ballot: bal(7, 1), Origin: bal(6, 3), Base: c.Origin}}, c),
+		committedAt(AcceptorState{Promised: bal(9, 2), Accepted: withDeadline(prop(bal(9, 2), c.Origin, "w"), 1_700_000_000_123)}, withDeadline(c, 77)),
 	}
 }
 
@@ -112,6 +118,51 @@ func TestCodecRejects(t *testing.T) {
 	} {
 		if _, err := DecodeAcceptorState(EncodeAcceptorState(s)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// withDeadline returns p with a deadline on its value.
+func withDeadline(p Proposal, deadlineMs int64) Proposal {
+	p.Value.DeadlineMs = deadlineMs
+	return p
+}
+
+// A value without a deadline encodes as it did before deadlines existed
+// (flags 1, no deadline field), so stored states stay readable; with one,
+// flags 3 and the deadline's uvarint come before the data.
+func TestCodecDeadlineLayout(t *testing.T) {
+	c := prop(bal(3, 1), Ballot{}, "v")
+	old := []byte{codecVersion, byte(MsgCommit), 1, 'k', 3, 0, 1, 1, 3, 0, 1, 1, 0, 0, 0, 0, 1, 1, 'v'}
+	if got := EncodeMessage(Message{Type: MsgCommit, Key: "k", Proposal: c}); !bytes.Equal(got, old) {
+		t.Fatalf("no deadline: %x, want %x", got, old)
+	}
+	withD := append(slices.Clone(old[:16]), 3, 0xe8, 0x07, 1, 'v') // deadline 1000
+	if got := EncodeMessage(Message{Type: MsgCommit, Key: "k", Proposal: withDeadline(c, 1000)}); !bytes.Equal(got, withD) {
+		t.Fatalf("deadline 1000: %x, want %x", got, withD)
+	}
+	m, err := DecodeMessage(withD)
+	if err != nil || m.Proposal.Value.DeadlineMs != 1000 || !m.Proposal.Value.Equal(Value{Present: true, Data: []byte("v"), DeadlineMs: 1000}) {
+		t.Fatalf("decode: %s, %v", m, err)
+	}
+	for name, b := range map[string][]byte{
+		"deadline without present": append(slices.Clone(old[:16]), 2, 0xe8, 0x07),
+		"deadline 0":               append(slices.Clone(old[:16]), 3, 0, 1, 'v'),
+		"deadline not minimal":     append(slices.Clone(old[:16]), 3, 0x81, 0x00, 1, 'v'),
+		"deadline above int64":     append(append(slices.Clone(old[:16]), 3), binary.AppendUvarint(nil, math.MaxInt64+1)...),
+		"deadline truncated":       append(slices.Clone(old[:16]), 3, 0xe8),
+		"unknown flag":             append(slices.Clone(old[:16]), 5, 1, 'v'),
+	} {
+		if _, err := DecodeMessage(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		}
+	}
+	// Message.Validate refuses what the decoder would: an absent value with
+	// a deadline, a negative deadline.
+	for _, v := range []Value{{DeadlineMs: 5}, {Present: true, DeadlineMs: -1}} {
+		m := Message{Type: MsgAccept, Key: "k", Proposal: Proposal{Ballot: bal(3, 1), Origin: bal(3, 1), Value: v}}
+		if err := m.Validate(DefaultLimits()); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("value %+v: %v", v, err)
 		}
 	}
 }

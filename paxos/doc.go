@@ -96,13 +96,38 @@
 // chosen per key, so that its next round does not finish it again while
 // the commit is still on the way.
 //
+// # Expiry
+//
+// A register value may carry a deadline (Value.DeadlineMs, Unix
+// milliseconds), so that the eventual tier can serve Redis's SET key value
+// NX PX 30000 (the lock idiom) and SET key value XX EX 10 through this core.
+// Every operation carries the proposer's wall time at submission (Op.NowMs;
+// the driver reads it from its HLC, since this package reads no clock), and
+// judges expiry with it: a value whose deadline is at or before NowMs is
+// absent for the operation's condition and for Result.Prev, as an expired
+// key does not exist in Redis. A write installs its own deadline
+// (Op.DeadlineMs; 0 never expires; Op.KeepTTL keeps the live one).
+//
+// Expiry is a judgement of each operation, not an event: nothing happens
+// to a register when its deadline passes (acceptors have no clock and
+// never drop a value), and an operation that does not write on an expired
+// value leaves it stored. So the deadline changes no part of the protocol
+// and no invariant above: a value with a deadline is a value like another,
+// and an operation's computation is still a function of the
+// operation (its NowMs fixed at Propose) and the committed state it is
+// computed on, the same at every attempt and re-computation; a proposal
+// that another proposer finishes keeps its value, deadline included. The
+// history is linearizable against a register whose operations each carry
+// their NowMs (paxossim's model checks exactly that).
+//
 // # Bounds
 //
 // Config.MaxPending proposals (running or queued behind another on the
 // same key: one proposer never duels with itself), Limits.MaxKeyBytes and
 // MaxValueBytes (Propose refuses larger ones; decoders enforce the hard
 // KeyBytesLimit and ValueBytesLimit), Config.MaxReplicas, MaxAttempts, and
-// MaxRecent links per state. An operation is answered within
+// MaxRecent links per state. A deadline adds at most 9 bytes to each value
+// in a message or a state. An operation is answered within
 // Config.MaxOpTicks ticks of starting to run.
 //
 // # Hazards
@@ -133,6 +158,23 @@
 // that proposal may still be chosen later. The history stays linearizable
 // (the timed-out write is concurrent with everything after it), but a
 // client cannot settle a timeout with one read; with FenceReads it can.
+//
+// HAZARD: expiry is judged by the proposer's clock when the operation was
+// submitted (Op.NowMs), not by a common clock nor at the moment the
+// operation takes effect. Clock skew between coordinators therefore shifts
+// expiry by up to the HLC's max offset: within that window around a
+// deadline, a value may be seen as expired by one coordinator and live by
+// another, and even live again by an operation after one that saw it
+// expired (an expired value stays stored until a write replaces it). An
+// operation that waits (queued behind others on its key, or retrying, up to
+// Config.MaxOpTicks) judges with its submission time, so it may see a value
+// live that expired before it took effect. An HLC runs ahead of its
+// physical clock when it witnesses a faster node, which makes values expire
+// early by up to the same offset. A lock built on NX PX must thus leave its
+// holder a margin of the max offset plus the operation time before its
+// deadline (as Redlock's clock drift factor does), and must not use the
+// deadline as a fencing token. A driver that leaves NowMs at 0 sees no
+// value as expired.
 //
 // HAZARD: acceptor states are never deleted by this package; a key's state
 // must be kept as long as any proposer may run a round on it.

@@ -29,8 +29,9 @@ var (
 	ErrValueTooLarge = errors.New("paxos: value too large")
 	// ErrKeyTooLarge: the key is over Limits.MaxKeyBytes.
 	ErrKeyTooLarge = errors.New("paxos: key too large")
-	// ErrInvalidOp: an unknown operation kind, or a field the kind does
-	// not take.
+	// ErrInvalidOp: an unknown operation kind, a field the kind does not
+	// take (a deadline or KeepTTL on a kind that writes no value), a
+	// negative time, or a deadline without NowMs or with KeepTTL.
 	ErrInvalidOp = errors.New("paxos: invalid operation")
 	// ErrInvalidReplicas: the replica list is empty, too long, or holds 0
 	// or a duplicate.

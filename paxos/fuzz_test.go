@@ -64,6 +64,7 @@ func fuzzMessage(b []byte) Message {
 	p := Proposal{Ballot: bb, Origin: origin, Value: Value{Present: b[3]%2 == 0, Data: nil}}
 	if p.Value.Present {
 		p.Value.Data = []byte{b[3]}
+		p.Value.DeadlineMs = int64(b[3] / 64) // 0 (none) a quarter of the time
 	}
 	switch b[0] % 3 {
 	case 0:
@@ -141,7 +142,14 @@ func FuzzProposer(f *testing.F) {
 			switch b[0] % 8 {
 			case 0:
 				nextID++
-				op := []Op{get, setNX("a"), cas("a", "b"), {Kind: OpDelete}}[b[1]%4]
+				now := int64(b[3] % 8)
+				op := []Op{
+					get, setNX("a"), cas("a", "b"), {Kind: OpDelete},
+					{Kind: OpGet, NowMs: now},
+					{Kind: OpSetNX, Value: []byte("c"), NowMs: now + 1, DeadlineMs: now + 3},
+					{Kind: OpCAS, Expected: []byte{b[3]}, Value: []byte("d"), NowMs: now, KeepTTL: true},
+					{Kind: OpSetXX, Value: []byte("e"), NowMs: now + 1, DeadlineMs: 2},
+				}[b[1]%8]
 				_ = p.Propose(nextID, string('k'+rune(b[2]%2)), replicas, op)
 			case 1, 2:
 				p.Tick()
@@ -160,7 +168,7 @@ func FuzzProposer(f *testing.F) {
 					m = Message{Type: MsgPromise, Key: key, Ballot: round}
 					c := fuzzBallot(b[3])
 					if !c.IsZero() && c.Less(round) {
-						m.Committed = Proposal{Ballot: c, Origin: c, Value: Value{Present: true, Data: []byte{b[3]}}}
+						m.Committed = Proposal{Ballot: c, Origin: c, Value: Value{Present: true, Data: []byte{b[3]}, DeadlineMs: int64(b[2] % 6)}}
 						m.Recent = []Link{{Origin: c}}
 					}
 					// Sometimes a proposal in progress above the commit,

@@ -254,7 +254,7 @@ func (p *Proposer) decide(pr *proposal) {
 	if !pr.risky {
 		// None of the earlier offers can be chosen: start afresh on mrc.
 		pr.own, pr.slot, pr.ownResult = pr.own[:0], mrc.Origin, res
-	} else if res.Applied != pr.ownResult.Applied || !res.Prev.Equal(pr.ownResult.Prev) {
+	} else if res.Applied != pr.ownResult.Applied || res.Expired != pr.ownResult.Expired || !res.Prev.Equal(pr.ownResult.Prev) {
 		// Two commits with one origin but different values: a replica is
 		// broken (an honest one cannot produce this). Do not guess.
 		p.log.Error("paxos: one operation origin with two values", "key", pr.key, "origin", pr.slot.String())

@@ -7,31 +7,68 @@ import (
 )
 
 // Value is the state of a key's register: absent, or present with Data
-// (which may be empty). An absent Value has no Data.
+// (which may be empty) and an optional expiry deadline. An absent Value has
+// no Data and no deadline.
+//
+// A present Value whose DeadlineMs is not 0 is expired for an operation
+// whose Op.NowMs is at or after DeadlineMs (Expired): the operation sees the
+// register as absent. The expired Value stays in the register, unchanged,
+// until a write replaces it: expiry is judged by each operation, never
+// applied by the acceptors (which have no clock).
 type Value struct {
 	Present bool
 	Data    []byte
+	// DeadlineMs is when the value expires, in Unix milliseconds of the
+	// proposers' clocks; 0 means never. Only a present Value has one, and it
+	// is never negative.
+	DeadlineMs int64
 }
 
-// Equal reports whether v and w are the same state.
-func (v Value) Equal(w Value) bool { return v.Present == w.Present && bytes.Equal(v.Data, w.Data) }
+// Equal reports whether v and w are the same state (the deadline included).
+func (v Value) Equal(w Value) bool {
+	return v.Present == w.Present && v.DeadlineMs == w.DeadlineMs && bytes.Equal(v.Data, w.Data)
+}
+
+// Expired reports whether v is present with a deadline at or before nowMs
+// (Unix milliseconds): an operation at nowMs treats it as absent.
+func (v Value) Expired(nowMs int64) bool {
+	return v.Present && v.DeadlineMs != 0 && v.DeadlineMs <= nowMs
+}
+
+// AsOf returns v as an operation at nowMs sees it: the absent Value if v is
+// expired then, v itself otherwise.
+func (v Value) AsOf(nowMs int64) Value {
+	if v.Expired(nowMs) {
+		return Value{}
+	}
+	return v
+}
 
 // String formats v for traces: <absent>, or the first bytes quoted with
-// the length.
+// the length, and the deadline if there is one.
 func (v Value) String() string {
 	if !v.Present {
 		return "<absent>"
 	}
 	const show = 24
-	if len(v.Data) <= show {
-		return fmt.Sprintf("%q", v.Data)
+	s := fmt.Sprintf("%q", v.Data)
+	if len(v.Data) > show {
+		s = fmt.Sprintf("%q...(%dB)", v.Data[:show], len(v.Data))
 	}
-	return fmt.Sprintf("%q...(%dB)", v.Data[:show], len(v.Data))
+	if v.DeadlineMs != 0 {
+		s += fmt.Sprintf("@%dms", v.DeadlineMs)
+	}
+	return s
 }
 
 func (v Value) validate() error {
-	if !v.Present && len(v.Data) > 0 {
+	switch {
+	case !v.Present && len(v.Data) > 0:
 		return errors.New("absent value with data")
+	case !v.Present && v.DeadlineMs != 0:
+		return errors.New("absent value with a deadline")
+	case v.DeadlineMs < 0:
+		return fmt.Errorf("negative deadline %d", v.DeadlineMs)
 	}
 	return nil
 }
@@ -65,7 +102,7 @@ type Proposal struct {
 
 // IsZero reports whether p is the zero Proposal.
 func (p Proposal) IsZero() bool {
-	return p.Ballot.IsZero() && p.Origin.IsZero() && p.Base.IsZero() && !p.Value.Present && len(p.Value.Data) == 0
+	return p.Ballot.IsZero() && p.Origin.IsZero() && p.Base.IsZero() && !p.Value.Present && len(p.Value.Data) == 0 && p.Value.DeadlineMs == 0
 }
 
 // Equal reports whether p and q are the same proposal.

@@ -47,10 +47,10 @@ func replyCASErr(w *resp.Writer, err error) {
 	}
 }
 
-// setCond serves SET key value NX|XX [GET]: reply OK or nil (with GET, the
-// old value or nil).
-func (s *Service) setCond(w *resp.Writer, r *resp.Request, kind paxos.OpKind, get bool) {
-	res, err := s.cas(r, r.Args[1], paxos.Op{Kind: kind, Value: copyBytes(r.Args[2])})
+// setCond serves SET key value NX|XX [GET] [expiry]: reply OK or nil (with
+// GET, the old value or nil).
+func (s *Service) setCond(w *resp.Writer, r *resp.Request, op paxos.Op, get bool) {
+	res, err := s.cas(r, r.Args[1], op)
 	if err != nil {
 		replyCASErr(w, err)
 		return

@@ -113,8 +113,16 @@ func TestRedisCommandsThroughGoRedis(t *testing.T) {
 	if n := cli.Do(ctx, "CAIRN.CAD", "lock", "d").Val(); n != int64(1) {
 		t.Fatalf("CAD = %v", n)
 	}
-	if err := cli.SetArgs(ctx, "lock", "e", redis.SetArgs{Mode: "NX", TTL: time.Second}).Err(); err == nil {
-		t.Fatal("SET NX with an expiry was accepted before expiry support")
+	// The lock idiom: SET NX PX, held until it expires.
+	if ok := cli.SetArgs(ctx, "lock", "e", redis.SetArgs{Mode: "NX", TTL: 300 * time.Millisecond}).Val(); ok != "OK" {
+		t.Fatalf("SET NX PX on a free lock = %q", ok)
+	}
+	if err := cli.SetArgs(ctx, "lock", "f", redis.SetArgs{Mode: "NX", TTL: time.Second}).Err(); err != redis.Nil {
+		t.Fatalf("SET NX on a held lock: %v", err)
+	}
+	time.Sleep(350 * time.Millisecond)
+	if ok := cli.SetArgs(ctx, "lock", "g", redis.SetArgs{Mode: "NX", TTL: time.Second}).Val(); ok != "OK" {
+		t.Fatalf("SET NX after the lock expired = %q", ok)
 	}
 	must(cli.Set(ctx, "ttl", "v", 10*time.Second).Err())
 	if d := cli.TTL(ctx, "ttl").Val(); d < 9*time.Second || d > 10*time.Second {

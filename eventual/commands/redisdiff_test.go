@@ -46,6 +46,8 @@ func TestRepliesMatchRealRedis(t *testing.T) {
 		{"SET", "t2", "v", "PX", "100000"}, {"PERSIST", "t2"}, {"TTL", "t2"}, {"SET", "t3", "v", "KEEPTTL"},
 		{"SETNX", "nx", "1"}, {"SETNX", "nx", "2"}, {"GET", "nx"}, {"SET", "nx", "3", "NX"}, {"SET", "nx", "4", "XX"},
 		{"SET", "nx2", "5", "XX"}, {"SET", "nx", "6", "XX", "GET"}, {"SET", "nx", "7", "NX", "XX"}, {"GET", "nx"},
+		{"SET", "l", "v", "NX", "EX", "100"}, {"SET", "l", "w", "NX", "PX", "100000"}, {"SET", "l", "w", "XX", "KEEPTTL", "GET"},
+		{"SET", "l", "w", "NX", "EX", "0"}, {"SET", "l", "w", "XX", "EX", "10", "KEEPTTL"},
 		{"DEL", "a", "b", "nope"}, {"UNLINK", "ctr"}, {"KEYS", "*"}, {"DBSIZE"},
 		{"GET"}, {"SADD", "x"}, {"NOSUCHCOMMAND", "a"}, {"PING"}, {"ECHO", "hi"},
 	}

@@ -79,11 +79,8 @@ func (s *Service) set(w *resp.Writer, r *resp.Request) {
 		}
 	}
 	if cond != 0 {
-		if expirySet {
-			w.Error("ERR SET with NX or XX does not take an expiry yet (EX, PX, EXAT, PXAT, KEEPTTL)")
-			return
-		}
-		s.setCond(w, r, cond, get)
+		s.setCond(w, r, paxos.Op{Kind: cond, Value: copyBytes(r.Args[2]), NowMs: s.nowMs(),
+			DeadlineMs: op.SetOpts.DeadlineMs, KeepTTL: op.SetOpts.KeepTTL}, get)
 		return
 	}
 	var old []byte

@@ -184,7 +184,7 @@ func (c *Coordinator) acceptorStep(from uint64, m paxos.Message) {
 		step.State = paxos.EncodeAcceptorState(out.State)
 		step.Sync = out.MustSync
 		if cm := out.State.Committed; !cm.Ballot.IsZero() && !cm.Equal(cur.Committed) {
-			d, err := o.SetCommitted(st, cm.Origin.Time, clock.ReplicaID(cm.Origin.Node), cm.Value.Data, cm.Value.Present, 0)
+			d, err := o.SetCommitted(st, cm.Origin.Time, clock.ReplicaID(cm.Origin.Node), cm.Value.Data, cm.Value.Present, cm.Value.DeadlineMs)
 			if err != nil {
 				return replica.PaxosStep{}, err
 			}
@@ -222,6 +222,9 @@ func (c *Coordinator) cas(ctx context.Context, key []byte, op paxos.Op) (paxos.R
 	prefs, _ := c.placement(key)
 	if len(prefs) == 0 {
 		return paxos.Result{}, &UnavailableError{Op: "compare-and-set", Level: LevelQuorum, Need: 1}
+	}
+	if op.NowMs == 0 {
+		op.NowMs = c.cfg.Clock.Now().WallTime / 1e6 // judges expiry; fixed for every retry
 	}
 	replicas := make([]paxos.NodeID, len(prefs))
 	for i, p := range prefs {

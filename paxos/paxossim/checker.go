@@ -1,6 +1,7 @@
 package paxossim
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -120,6 +121,7 @@ func valueHash(v paxos.Value) uint64 {
 	if v.Present {
 		h.Write([]byte{1})
 	}
+	h.Write(binary.AppendVarint(nil, v.DeadlineMs))
 	h.Write(v.Data)
 	return h.Sum64()
 }

@@ -17,13 +17,42 @@ import (
 const clientTimeout = 2 * time.Second
 
 func inputOf(key string, op paxos.Op) Input {
-	return Input{Kind: op.Kind, Key: key, Value: string(op.Value), Expected: string(op.Expected)}
+	return Input{
+		Kind: op.Kind, Key: key, Value: string(op.Value), Expected: string(op.Expected),
+		NowMs: op.NowMs, DeadlineMs: op.DeadlineMs, KeepTTL: op.KeepTTL,
+	}
 }
 
-// randomOp draws an operation: GET 25%, SET 10%, SETNX 15%, SETXX 10%,
-// CAS 25%, DEL 5%, DELIF 10%. Written values are unique; expected values
-// are usually the last value seen on the key, so that CAS often succeeds.
-func (c *cluster) randomOp(rng *rand.Rand, client int, seq uint64, key string) paxos.Op {
+// wallMs is node id's wall clock in Unix milliseconds: its simulated
+// physical clock (simulated time, shifted to today and skewed per node),
+// what a driver's HLC would give for Op.NowMs.
+func (c *cluster) wallMs(id sim.NodeID) int64 {
+	return (simEpoch + int64(c.w.Now()) + int64(c.skew[id-1])) / int64(time.Millisecond)
+}
+
+// randomOp draws an operation for coordinator target, stamped with its
+// wall clock: GET 25%, SET 10%, SETNX 15%, SETXX 10%, CAS 25%, DEL 5%,
+// DELIF 10%; ExpiryPercent of the writes carry a deadline, and a tenth of
+// the others KEEPTTL. Written values are unique; expected values are
+// usually the last value seen on the key, so that CAS often succeeds.
+func (c *cluster) randomOp(rng *rand.Rand, client int, seq uint64, key string, target sim.NodeID) paxos.Op {
+	op := c.drawOp(rng, client, seq, key)
+	op.NowMs = c.wallMs(target)
+	switch op.Kind {
+	case paxos.OpSet, paxos.OpSetNX, paxos.OpSetXX, paxos.OpCAS:
+	default:
+		return op // writes no value: no deadline
+	}
+	switch r := rng.IntN(100); {
+	case r < c.opts.ExpiryPercent && c.opts.MaxTTL > 0:
+		op.DeadlineMs = op.NowMs + 1 + rng.Int64N(c.opts.MaxTTL.Milliseconds())
+	case r >= 90:
+		op.KeepTTL = true
+	}
+	return op
+}
+
+func (c *cluster) drawOp(rng *rand.Rand, client int, seq uint64, key string) paxos.Op {
 	v := []byte(fmt.Sprintf("c%d.%d", client, seq))
 	expected := []byte(c.lastSeen[key])
 	if rng.IntN(5) == 0 {
@@ -72,11 +101,11 @@ func (c *cluster) startClients() {
 			seq++
 			think := c.opts.MinThink + time.Duration(rng.Int64N(int64(max(0, c.opts.ThinkTime-c.opts.MinThink))+1))
 			key := c.keys[rng.IntN(len(c.keys))]
-			op := c.randomOp(rng, client, seq, key)
 			target := sim.NodeID(1 + rng.IntN(c.opts.Nodes))
 			if c.opts.Coordinator != 0 {
 				target = c.opts.Coordinator
 			}
+			op := c.randomOp(rng, client, seq, key, target)
 			n, ok := c.node(target)
 			if !ok || c.w.Paused(target) {
 				c.w.After(think+10*time.Millisecond, "client", next)
@@ -139,6 +168,12 @@ func (c *cluster) outcome(client int, id sim.OpID, in Input, o paxos.Outcome) {
 		c.res.Succeeded++
 		if out.Applied && in.Kind != paxos.OpGet {
 			c.res.Applied++
+		}
+		if out.Expired {
+			c.res.Expired++
+		}
+		if out.PrevDeadline != 0 {
+			c.res.LiveDeadline++
 		}
 		switch {
 		case in.Kind == paxos.OpGet && out.PrevPresent:

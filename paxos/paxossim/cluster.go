@@ -20,6 +20,10 @@ type Result struct {
 	// that wrote; Unknown those whose outcome the client never learned;
 	// Failed those refused with no effect (discarded).
 	Succeeded, Applied, Unknown, Failed int
+	// Expired counts answers that found the register's value expired at
+	// the operation's NowMs; LiveDeadline those that found a live value
+	// with a deadline.
+	Expired, LiveDeadline int
 	// Chosen counts operations the checker saw chosen.
 	Chosen int
 	// Stats sums the proposers' counters over every incarnation.
@@ -221,37 +225,56 @@ func (c *cluster) finalOps() error {
 func (c *cluster) finalOp(key string, op paxos.Op, via sim.NodeID) error {
 	const client = 1000
 	for try := 0; try < 3; try++ {
-		in := inputOf(key, op)
-		id := c.hist.Invoke(client, c.w.Now(), in)
-		var out *paxos.Outcome
-		n, ok := c.node(via)
-		if !ok {
-			return fmt.Errorf("node %d is down after the heal", via)
-		}
-		if err := n.Submit(key, op, func(o paxos.Outcome) { out = &o }); err != nil {
-			return fmt.Errorf("final %v on %q refused: %v", op.Kind, key, err)
-		}
-		err := c.w.Await(20*time.Second, func() error {
-			if out == nil {
-				return fmt.Errorf("final %v on %q via node %d not answered", op.Kind, key, via)
-			}
-			return nil
-		})
+		op.NowMs = c.wallMs(via) // each try is a new operation
+		out, err := c.call(client, key, op, via, 20*time.Second)
 		if err != nil {
 			return err
 		}
 		if out.Err == nil {
-			c.hist.Complete(id, c.w.Now(), outputOf(out.Result))
-			c.res.Succeeded++
 			return nil
-		}
-		var e *paxos.Error
-		if errors.As(out.Err, &e) && e.MaybeApplied && op.Kind != paxos.OpGet {
-			c.res.Unknown++ // stays open: it may take effect
-		} else {
-			c.hist.Discard(id)
 		}
 		c.w.Note(fmt.Sprintf("final %v on %q failed: %v", op.Kind, key, out.Err))
 	}
 	return fmt.Errorf("final %v on %q failed three times after the heal", op.Kind, key)
+}
+
+// call runs one operation of client through node via, waits up to within
+// for its answer, and records it in the history as the clients do: a
+// result completes it, an error that may have applied leaves it open, any
+// other error discards it. The error is for an operation refused or not
+// answered in time.
+func (c *cluster) call(client int, key string, op paxos.Op, via sim.NodeID, within time.Duration) (paxos.Outcome, error) {
+	in := inputOf(key, op)
+	id := c.hist.Invoke(client, c.w.Now(), in)
+	var out *paxos.Outcome
+	n, ok := c.node(via)
+	if !ok {
+		c.hist.Discard(id)
+		return paxos.Outcome{}, fmt.Errorf("node %d is down", via)
+	}
+	if err := n.Submit(key, op, func(o paxos.Outcome) { out = &o }); err != nil {
+		c.hist.Discard(id)
+		return paxos.Outcome{}, fmt.Errorf("%v on %q refused: %v", op.Kind, key, err)
+	}
+	err := c.w.Await(within, func() error {
+		if out == nil {
+			return fmt.Errorf("%v on %q via node %d not answered", op.Kind, key, via)
+		}
+		return nil
+	})
+	if err != nil {
+		return paxos.Outcome{}, err
+	}
+	if out.Err == nil {
+		c.hist.Complete(id, c.w.Now(), outputOf(out.Result))
+		c.res.Succeeded++
+		return *out, nil
+	}
+	var e *paxos.Error
+	if errors.As(out.Err, &e) && e.MaybeApplied && op.Kind != paxos.OpGet {
+		c.res.Unknown++ // stays open: it may take effect
+	} else {
+		c.hist.Discard(id)
+	}
+	return *out, nil
 }

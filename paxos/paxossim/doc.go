@@ -19,7 +19,12 @@
 // conditional DEL on 1 to 3 keys to random nodes, one operation at a time,
 // while the nemesis drops, duplicates, delays and reorders messages,
 // partitions the network in every shape, pauses nodes and crashes and
-// restarts them. Options vary with the seed (OptionsForSeed).
+// restarts them. Each operation carries its coordinator's wall clock
+// (Op.NowMs: simulated time on the node's skewed physical clock, as a
+// driver reads its HLC), and some writes carry a deadline
+// (Options.ExpiryPercent and MaxTTL) or KEEPTTL, so values expire during
+// the run and coordinators with skewed clocks disagree about when. Options vary with
+// the seed (OptionsForSeed).
 //
 // # What is checked
 //
@@ -49,7 +54,8 @@
 // operation must be resolved (answered, or its coordinator crashed), then
 // a write and a read on every key must succeed; finally Porcupine checks
 // the whole client history, per key, against Model (a CAS register with
-// every operation returning the previous value). An operation that failed
+// expiring values, every operation returning the previous value as it saw
+// it and judging expiry with its own NowMs). An operation that failed
 // with Error.MaybeApplied, or whose coordinator crashed, is recorded with
 // an unknown outcome; one that failed otherwise is discarded (it had no
 // effect), which tests the MaybeApplied claim too.

@@ -17,14 +17,24 @@ type Input struct {
 	Key      string
 	Value    string // SET, SETNX, SETXX, CAS
 	Expected string // CAS, DELIF
+	// NowMs, DeadlineMs and KeepTTL are the paxos.Op fields: the
+	// coordinator's wall time that judges expiry, the written value's
+	// deadline, and whether the write keeps the live value's deadline.
+	NowMs, DeadlineMs int64
+	KeepTTL           bool
 }
 
 // Output is one answer. Every operation returns the register's previous
-// state, so that writes are checked as strictly as reads.
+// state as it saw it, deadline included, so that writes are checked as
+// strictly as reads.
 type Output struct {
-	Applied     bool
-	Prev        string
-	PrevPresent bool
+	Applied      bool
+	Prev         string
+	PrevPresent  bool
+	PrevDeadline int64
+	// Expired is paxos.Result.Expired: the register held a value expired
+	// at the operation's NowMs.
+	Expired bool
 	// Unknown marks an operation whose outcome the client never learned;
 	// the model accepts it in any state (see porcupinekv for why that is
 	// enough).
@@ -35,17 +45,28 @@ type Output struct {
 func Unknown() Output { return Output{Unknown: true} }
 
 func outputOf(r paxos.Result) Output {
-	return Output{Applied: r.Applied, Prev: string(r.Prev.Data), PrevPresent: r.Prev.Present}
+	return Output{Applied: r.Applied, Prev: string(r.Prev.Data), PrevPresent: r.Prev.Present, PrevDeadline: r.Prev.DeadlineMs, Expired: r.Expired}
 }
 
+// register is the model's state of one key: what is stored, an expired
+// value included (expiry is judged by each operation, as in paxos).
 type register struct {
-	value   string
-	present bool
+	value    string
+	present  bool
+	deadline int64 // Unix ms, 0 = never
+}
+
+// expiredAt reports whether r holds a value expired at nowMs.
+func (r register) expiredAt(nowMs int64) bool {
+	return r.present && r.deadline != 0 && r.deadline <= nowMs
 }
 
 // Model is the sequential specification of a map of independent
-// compare-and-set registers with the operations of paxos.OpKind,
-// partitioned per key. sim/porcupinekv does not fit: its CAS cannot create
+// compare-and-set registers with the operations of paxos.OpKind and
+// expiring values, partitioned per key. Each operation judges expiry with
+// its own Input.NowMs (the coordinator's clock at submission), as the paxos
+// package does: a stored value whose deadline is at or before NowMs is
+// absent for the operation, and stays stored unless the operation writes. sim/porcupinekv does not fit: its CAS cannot create
 // a key and it has no SET NX, SET XX or conditional delete.
 var Model = porcupine.Model{
 	Partition:      partitionOps,
@@ -58,6 +79,7 @@ var Model = porcupine.Model{
 		for i := 0; i < len(r.value); i++ {
 			h = (h ^ uint64(r.value[i])) * 1099511628211
 		}
+		h = (h ^ uint64(r.deadline)) * 1099511628211
 		if r.present {
 			h = ^h
 		}
@@ -65,28 +87,34 @@ var Model = porcupine.Model{
 	},
 	DescribeOperation: func(in, out any) string { return describe(in.(Input), out.(Output)) },
 	DescribeState: func(state any) string {
-		if r := state.(register); r.present {
-			return fmt.Sprintf("%q", r.value)
-		}
-		return "<absent>"
+		return describeValue(state.(register))
 	},
 }
 
 func modelStep(state, input, output any) (bool, any) {
-	r, in, out := state.(register), input.(Input), output.(Output)
+	stored, in, out := state.(register), input.(Input), output.(Output)
+	expired := stored.expiredAt(in.NowMs)
+	r := stored // as the operation sees it
+	if expired {
+		r = register{}
+	}
+	written := register{in.Value, true, in.DeadlineMs}
+	if in.KeepTTL {
+		written.deadline = r.deadline
+	}
 	var cond bool
 	next := r
 	switch in.Kind {
 	case paxos.OpGet:
 		cond = true
 	case paxos.OpSet:
-		cond, next = true, register{in.Value, true}
+		cond, next = true, written
 	case paxos.OpSetNX:
-		cond, next = !r.present, register{in.Value, true}
+		cond, next = !r.present, written
 	case paxos.OpSetXX:
-		cond, next = r.present, register{in.Value, true}
+		cond, next = r.present, written
 	case paxos.OpCAS:
-		cond, next = r.present && r.value == in.Expected, register{in.Value, true}
+		cond, next = r.present && r.value == in.Expected, written
 	case paxos.OpDelete:
 		cond, next = r.present, register{}
 	case paxos.OpDeleteIf:
@@ -95,14 +123,25 @@ func modelStep(state, input, output any) (bool, any) {
 		panic(fmt.Sprintf("paxossim: model: unknown op %v", in.Kind))
 	}
 	if !out.Unknown {
-		if out.PrevPresent != r.present || (r.present && out.Prev != r.value) || out.Applied != cond {
-			return false, r
+		if out.PrevPresent != r.present || out.Expired != expired || out.Applied != cond ||
+			(r.present && (out.Prev != r.value || out.PrevDeadline != r.deadline)) {
+			return false, stored
 		}
 	}
-	if !cond {
-		return true, r
+	if !cond || in.Kind == paxos.OpGet {
+		return true, stored // nothing written: an expired value stays stored
 	}
 	return true, next
+}
+
+func describeValue(r register) string {
+	if !r.present {
+		return "<absent>"
+	}
+	if r.deadline != 0 {
+		return fmt.Sprintf("%q@%dms", r.value, r.deadline)
+	}
+	return fmt.Sprintf("%q", r.value)
 }
 
 func describe(in Input, out Output) string {
@@ -117,12 +156,21 @@ func describe(in Input, out Output) string {
 	default:
 		call = fmt.Sprintf("%v(%q, %q)", in.Kind, in.Key, in.Value)
 	}
+	switch {
+	case in.DeadlineMs != 0:
+		call += fmt.Sprintf(" PXAT %d", in.DeadlineMs)
+	case in.KeepTTL:
+		call += " KEEPTTL"
+	}
+	if in.NowMs != 0 {
+		call += fmt.Sprintf(" at %dms", in.NowMs)
+	}
 	if out.Unknown {
 		return call + " -> ?"
 	}
-	prev := "<absent>"
-	if out.PrevPresent {
-		prev = fmt.Sprintf("%q", out.Prev)
+	prev := describeValue(register{out.Prev, out.PrevPresent, out.PrevDeadline})
+	if out.Expired {
+		prev += " (expired)"
 	}
 	return fmt.Sprintf("%s -> applied=%v prev=%s", call, out.Applied, prev)
 }

@@ -47,6 +47,16 @@ type Options struct {
 	// Coordinator, if not 0, is the node every client sends to; otherwise
 	// each operation goes to a random node.
 	Coordinator sim.NodeID
+	// ExpiryPercent is the share (0..100) of the clients' writes (SET,
+	// SETNX, SETXX, CAS) that carry a deadline, drawn uniformly from 1 ms
+	// to MaxTTL after the operation's NowMs (the coordinator's wall
+	// clock); a tenth of the others use KEEPTTL.
+	ExpiryPercent int
+	// MaxTTL bounds the deadlines' distance from NowMs; with a few
+	// milliseconds per operation and up to 400 ms of skew between nodes,
+	// values expire during the run and coordinators disagree on whether
+	// they have.
+	MaxTTL time.Duration
 	// MinThink and ThinkTime bound a client's pause between two
 	// operations, drawn uniformly.
 	MinThink, ThinkTime time.Duration
@@ -78,7 +88,8 @@ type Bugs struct {
 
 // OptionsForSeed varies the configuration with the seed: 3, 5 or 7 nodes,
 // 3 or 5 replicas per key, 1 to 3 keys, 2 to 5 clients, HLC or Lamport
-// ballots, fenced or fast reads, and the protocol's timers.
+// ballots, fenced or fast reads, the protocol's timers, and how many
+// writes expire how soon.
 func OptionsForSeed(seed uint64, steps int) Options {
 	rng := sim.NewRand(seed, "paxossim/options")
 	nodes := []int{3, 5, 7}[seed%3]
@@ -101,6 +112,8 @@ func OptionsForSeed(seed uint64, steps int) Options {
 		MaxBackoffTicks: 8 + rng.IntN(16),
 		MaxAttempts:     3 + rng.IntN(6),
 		ThinkTime:       time.Duration(5+rng.IntN(30)) * time.Millisecond,
+		ExpiryPercent:   []int{0, 20, 50}[rng.IntN(3)],
+		MaxTTL:          []time.Duration{50 * time.Millisecond, 300 * time.Millisecond, 2 * time.Second}[rng.IntN(3)],
 	}
 	o.Nemesis.Chaos = time.Hour // the chaos phase ends after Steps events
 	return o

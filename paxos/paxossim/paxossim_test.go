@@ -40,9 +40,10 @@ func TestPaxosSimDeterminism(t *testing.T) {
 }
 
 // TestPaxosSimDoesWork guards against a vacuous pass: across a few seeds
-// operations are chosen and answered, proposers contend, finish each
-// other's proposals and repair replicas, reads take the fast path, and the
-// nemesis crashes nodes and partitions the network.
+// operations are chosen and answered, values expire (and operations see
+// live values with deadlines too), proposers contend, finish each other's
+// proposals and repair replicas, reads take the fast path, and the nemesis
+// crashes nodes and partitions the network.
 func TestPaxosSimDoesWork(t *testing.T) {
 	var total Result
 	var crashes, partitions int
@@ -56,6 +57,8 @@ func TestPaxosSimDoesWork(t *testing.T) {
 		total.Applied += r.Applied
 		total.Unknown += r.Unknown
 		total.Chosen += r.Chosen
+		total.Expired += r.Expired
+		total.LiveDeadline += r.LiveDeadline
 		s := &total.Stats
 		s.ContentionRetries += r.Stats.ContentionRetries
 		s.Finished += r.Stats.Finished
@@ -65,10 +68,10 @@ func TestPaxosSimDoesWork(t *testing.T) {
 		crashes += r.Faults[sim.FaultCrash]
 		partitions += r.Faults[sim.FaultPartition]
 	}
-	t.Logf("12 seeds: %d ops, %d answered, %d writes applied, %d unknown, %d chosen; %d contention retries, %d timeouts, %d finished, %d repairs, %d fast reads; %d crashes, %d partitions",
-		total.Ops, total.Succeeded, total.Applied, total.Unknown, total.Chosen, total.Stats.ContentionRetries, total.Stats.Timeouts,
+	t.Logf("12 seeds: %d ops, %d answered, %d writes applied, %d unknown, %d chosen; %d found an expired value, %d a live one with a deadline; %d contention retries, %d timeouts, %d finished, %d repairs, %d fast reads; %d crashes, %d partitions",
+		total.Ops, total.Succeeded, total.Applied, total.Unknown, total.Chosen, total.Expired, total.LiveDeadline, total.Stats.ContentionRetries, total.Stats.Timeouts,
 		total.Stats.Finished, total.Stats.Repairs, total.Stats.FastReads, crashes, partitions)
-	if total.Succeeded < 2000 || total.Applied < 500 || total.Chosen < total.Applied || total.Stats.ContentionRetries == 0 ||
+	if total.Succeeded < 2000 || total.Applied < 500 || total.Chosen < total.Applied || total.Expired < 50 || total.LiveDeadline < 50 || total.Stats.ContentionRetries == 0 ||
 		total.Stats.Finished == 0 || total.Stats.Repairs == 0 || total.Stats.FastReads == 0 || crashes < 12 || partitions < 12 {
 		t.Fatalf("too little happened: %+v", total)
 	}
