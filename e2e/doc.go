@@ -30,6 +30,10 @@
 //     replica while ALL fails with NOQUORUM, and the replica receiving what
 //     it missed once restarted (hinted handoff). redis-cli and
 //     redis-benchmark are required when $CAIRN_REQUIRE_REDIS_TOOLS is set.
+//   - Compare-and-set under faults (eventual_cas_test.go): clients on every
+//     node run SET NX|XX ... GET, CAIRN.CAS and CAIRN.LGET while one node is
+//     cut off and another killed and restarted; Porcupine checks the
+//     history (outcomes a client never learned fork the model's state).
 //   - Gossip membership (gossip_test.go): five processes; a killed node is
 //     declared dead by all, a SIGSTOPped one suspected and then refuted
 //     without ever being declared dead, a 2|3 partition converges after

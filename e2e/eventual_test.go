@@ -47,6 +47,9 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 // killed replica does not stop QUORUM writes but fails ALL with a clear
 // error, and once back it receives what it missed (hinted handoff).
 func TestEventualTierServesRedisClientsThroughFailures(t *testing.T) {
+	if !cairnOnly(t, "the eventual tier") {
+		t.Skip("etcd has no Redis protocol")
+	}
 	c := startCluster(t, 3, fastGossipFlags...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -119,6 +122,9 @@ func TestEventualTierServesRedisClientsThroughFailures(t *testing.T) {
 // TestRedisToolsWorkUnchanged drives a node with redis-cli and
 // redis-benchmark from Debian's packages.
 func TestRedisToolsWorkUnchanged(t *testing.T) {
+	if !cairnOnly(t, "the eventual tier") {
+		t.Skip("etcd has no Redis protocol")
+	}
 	cliPath, err1 := exec.LookPath("redis-cli")
 	benchPath, err2 := exec.LookPath("redis-benchmark")
 	if err := errors.Join(err1, err2); err != nil {
