@@ -87,7 +87,7 @@ var casModel = porcupine.Model{
 		}
 		return out
 	},
-	Init:      func() any { return []regState{""} },
+	Init: func() any { return []regState{""} },
 	Step: func(state, input, output any) (bool, any) {
 		in, want := input.(casInput), output.(casOutput)
 		var next []regState
