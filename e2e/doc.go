@@ -30,6 +30,12 @@
 //     replica while ALL fails with NOQUORUM, and the replica receiving what
 //     it missed once restarted (hinted handoff). redis-cli and
 //     redis-benchmark are required when $CAIRN_REQUIRE_REDIS_TOOLS is set.
+//   - Convergence under faults (eventual_chaos_test.go): 3- and 5-node
+//     clusters take INCRBY, SADD, SREM and SET from every node while one
+//     node is paused, one cut off and one killed; after the heal every node
+//     answers the same at ONE within 30 s, the counter holds exactly the
+//     acknowledged increments (up to those whose outcome was unknown), the
+//     set exactly the acknowledged adds minus acknowledged removes.
 //   - Compare-and-set under faults (eventual_cas_test.go): clients on every
 //     node run SET NX|XX ... GET, CAIRN.CAS and CAIRN.LGET while one node is
 //     cut off and another killed and restarted; Porcupine checks the

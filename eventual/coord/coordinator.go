@@ -169,37 +169,33 @@ func (c *Coordinator) Write(ctx context.Context, key []byte, op Op, level Level)
 	return res, err
 }
 
-// forward hands a mutation to the first live replica that answers.
+// forward hands a mutation to the first live replica that takes it. It
+// moves on to the next replica only when the transport refused to send the
+// request: once a replica may have applied the operation, trying another
+// could apply it twice (an INCRBY counted twice), so its answer, error or
+// timeout, is the answer.
 func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Level, prefs []uint64) (Result, error) {
-	var last error = &UnavailableError{Op: "write", Level: level, Need: level.Need(len(prefs)), Replicas: len(prefs)}
 	for _, p := range prefs {
 		if !c.alive(p) {
 			continue
 		}
 		ans := c.wait(ctx, c.start(p, message{typ: msgMutate, key: key, level: level, op: op}))
-		if ans.typ == msgMutateResp {
-			err := errFromText(ans.err)
-			if err == nil || !isTransient(ans.err) {
-				res := ans.result
-				if d, derr := object.Decode(ans.obj); derr == nil {
-					res.Delta = d
-				}
-				return res, err
-			}
-			last = err
+		if ans.err == errNotSent {
 			continue
 		}
-		if ctx.Err() != nil {
-			return Result{}, ctx.Err()
+		if ans.typ != msgMutateResp {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			return Result{}, fmt.Errorf("%w: replica %x did not answer in time; the write may or may not have been applied", ErrTimeout, p)
 		}
+		res := ans.result
+		if d, derr := object.Decode(ans.obj); derr == nil {
+			res.Delta = d
+		}
+		return res, errFromText(ans.err)
 	}
-	return Result{}, last
-}
-
-// isTransient reports whether a forwarded write's error means "try another
-// replica" rather than an answer.
-func isTransient(text string) bool {
-	return len(text) >= 8 && text[:8] == "NOQUORUM"
+	return Result{}, &UnavailableError{Op: "write", Level: level, Need: level.Need(len(prefs)), Replicas: len(prefs)}
 }
 
 // coordinateWrite applies op locally, then ships the delta to the other

@@ -117,6 +117,9 @@ var (
 	// the HLC's max offset allows: its writes are refused rather than
 	// ordered wrongly.
 	ErrClockSkew = errors.New("ERR clock skew: a replica's clock is ahead of this node's by more than the allowed offset")
+	// ErrTimeout is wrapped when a replica did not answer in time: the
+	// request may or may not have taken effect.
+	ErrTimeout = errors.New("TIMEOUT")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("eventual: coordinator closed")
 )

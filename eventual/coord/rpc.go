@@ -13,6 +13,10 @@ type pending struct {
 	calls map[uint64]chan message
 }
 
+// errNotSent is the error of a call whose frame the transport refused: the
+// peer never saw the request.
+const errNotSent = "not sent: peer unreachable"
+
 // call is one request in flight: done receives the answer (or a
 // synthesized failure) exactly once.
 type call struct {
@@ -33,7 +37,7 @@ func (c *Coordinator) start(to uint64, m message) *call {
 	m.id = id
 	m.clock = c.cfg.Clock.Now()
 	if !c.cfg.Sender.Send(to, m.appendBinary(nil)) {
-		c.finish(id, message{err: "peer unreachable"})
+		c.finish(id, message{err: errNotSent})
 	}
 	return &call{to: to, id: id, done: ch}
 }
