@@ -52,6 +52,13 @@ func TestAdminEndpointsOfARunningNode(t *testing.T) {
 		"cairn_transport_",
 		"cairn_raftlog_",
 		"cairn_mvcc_",
+		`cairn_transport_frames_sent_total{channel="raft"`,
+		"cairn_gossip_",
+		"cairn_eventual_store_",
+		"cairn_eventual_paxos_rounds_total",
+		"cairn_eventual_peer_requests_in_flight",
+		"cairn_merkle_",
+		"cairn_resp_",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -11,7 +11,9 @@ import (
 	"github.com/cairndb/cairn/clock"
 	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/eventual/replica"
+	"github.com/cairndb/cairn/internal/metricsutil"
 	"github.com/cairndb/cairn/paxos"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The Paxos compare-and-set path: this node's proposer (package paxos, a
@@ -44,6 +46,7 @@ type paxosDriver struct {
 	in      chan paxosIn
 	nextID  atomic.Uint64
 	waiters map[uint64]chan paxos.Outcome // loop goroutine only
+	stats   atomic.Pointer[paxos.Stats]   // the proposer's counters, for metrics
 }
 
 // startPaxos creates the proposer under a fresh epoch and starts its loop.
@@ -60,9 +63,34 @@ func (c *Coordinator) startPaxos() error {
 	}
 	c.px = &paxosDriver{prop: prop, reqs: make(chan proposeReq, 1024), forget: make(chan uint64, 1024),
 		in: make(chan paxosIn, 8192), waiters: map[uint64]chan paxos.Outcome{}}
+	c.px.stats.Store(&paxos.Stats{})
+	if err := c.registerPaxosStats(); err != nil {
+		return err
+	}
 	c.wg.Add(1)
 	go c.paxosLoop()
 	return nil
+}
+
+// registerPaxosStats exports the proposer's counters
+// (cairn_eventual_paxos_*_total).
+func (c *Coordinator) registerPaxosStats() error {
+	if c.cfg.Registerer == nil {
+		return nil
+	}
+	counter := func(name, help string, get func(*paxos.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "cairn", Subsystem: "eventual", Name: "paxos_" + name + "_total", Help: help},
+			func() float64 { return float64(get(c.px.stats.Load())) })
+	}
+	return metricsutil.Register(c.cfg.Registerer, "paxos proposer",
+		counter("rounds", "Prepare rounds (ballots) this node's proposer started.", func(s *paxos.Stats) uint64 { return s.Rounds }),
+		counter("accept_rounds", "Accept rounds this node's proposer started.", func(s *paxos.Stats) uint64 { return s.AcceptRounds }),
+		counter("contention_retries", "Paxos attempts ended by a higher ballot (contention).", func(s *paxos.Stats) uint64 { return s.ContentionRetries }),
+		counter("round_timeouts", "Paxos attempts ended by the round timer.", func(s *paxos.Stats) uint64 { return s.Timeouts }),
+		counter("finished", "Other proposers' in-progress proposals this node finished.", func(s *paxos.Stats) uint64 { return s.Finished }),
+		counter("repairs", "Commits sent to replicas behind on a key's latest commit.", func(s *paxos.Stats) uint64 { return s.Repairs }),
+		counter("fast_reads", "Reads answered after the prepare round alone.", func(s *paxos.Stats) uint64 { return s.FastReads }),
+	)
 }
 
 // paxosLoop is the proposer's goroutine.
@@ -91,6 +119,8 @@ func (c *Coordinator) paxosLoop() {
 		case in := <-px.in:
 			_ = px.prop.Step(in.from, in.msg) // a stale or foreign answer is ignored
 		}
+		st := px.prop.Stats()
+		px.stats.Store(&st)
 		for px.prop.HasReady() {
 			rd := px.prop.Ready()
 			for _, env := range rd.Messages {
