@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/cairndb/cairn/eventual/coord"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,6 +78,10 @@ type Config struct {
 	// EventualReplicas is N, the copies of each eventual-tier key
 	// (--eventual-replicas, default 3; fewer when the cluster is smaller).
 	EventualReplicas int
+	// EventualConsistency is a new RESP connection's read and write level
+	// (--eventual-consistency: ONE, TWO, QUORUM, ALL or a count; default
+	// QUORUM); CAIRN.CONSISTENCY changes it per connection.
+	EventualConsistency string
 	// EventualFsync is the eventual tier's durability: "always" (every
 	// acknowledged write is fsynced on each replica that counts toward W,
 	// grouped with concurrent writes; the default) or "periodic" (the
@@ -150,6 +155,7 @@ func DefaultConfig() Config {
 		GossipSuspicionMult:      DefaultGossipSuspicionMult,
 		EventualReplicas:         DefaultEventualReplicas,
 		EventualFsync:            "always",
+		EventualConsistency:      "QUORUM",
 		AntiEntropyInterval:      DefaultAntiEntropyInterval,
 	}
 }
@@ -261,6 +267,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--gossip-suspicion-mult is %d, want 1..64", c.GossipSuspicionMult)
 	case c.EventualReplicas < 1 || c.EventualReplicas > 16:
 		return fmt.Errorf("--eventual-replicas is %d, want 1..16", c.EventualReplicas)
+	case !validLevel(c.EventualConsistency):
+		return fmt.Errorf("--eventual-consistency is %q, want ONE, TWO, QUORUM, ALL or a count", c.EventualConsistency)
 	case c.EventualFsync != "always" && c.EventualFsync != "periodic":
 		return fmt.Errorf("--eventual-fsync is %q, want always or periodic", c.EventualFsync)
 	case c.AntiEntropyInterval < time.Second:
@@ -318,4 +326,10 @@ func (c *Config) InitialMembers() []strong.Member {
 	}
 	slices.SortFunc(out, func(a, b strong.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// validLevel reports whether s names a consistency level.
+func validLevel(s string) bool {
+	_, err := coord.ParseLevel(s)
+	return err == nil
 }

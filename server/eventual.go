@@ -83,7 +83,11 @@ func (n *Node) startRESP(reg prometheus.Registerer) error {
 	if n.cfg.ListenRedis == "" {
 		return nil
 	}
-	svc := commands.New(commands.Config{Coordinator: n.evCoord, Info: func() []string {
+	level, err := coord.ParseLevel(n.cfg.EventualConsistency)
+	if err != nil {
+		return err
+	}
+	svc := commands.New(commands.Config{Coordinator: n.evCoord, ReadLevel: level, WriteLevel: level, Info: func() []string {
 		return []string{fmt.Sprintf("cairn_member:%s", n.cfg.Name), fmt.Sprintf("cairn_version:%s", Version)}
 	}})
 	rcfg := resp.DefaultConfig()
@@ -91,7 +95,6 @@ func (n *Node) startRESP(reg prometheus.Registerer) error {
 	rcfg.Version = "7.2.0"
 	rcfg.Logger = n.log.With("component", "resp")
 	rcfg.Registerer = reg
-	var err error
 	if n.resp, err = resp.New(rcfg); err != nil {
 		return err
 	}

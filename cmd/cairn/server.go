@@ -30,6 +30,7 @@ type serverFlags struct {
 	gossipSuspicionMult                 int
 	eventualReplicas                    int
 	eventualFsync                       string
+	eventualConsistency                 string
 	zone                                string
 	antiEntropyInterval                 time.Duration
 }
@@ -87,6 +88,7 @@ with its data in ./default.cairn, serving the etcd v3 API on localhost:2379.`,
 	fl.IntVar(&f.gossipSuspicionMult, "gossip-suspicion-mult", d.GossipSuspicionMult, "minimum suspicion timeout in probe periods (times log10 of the cluster size)")
 	fl.IntVar(&f.eventualReplicas, "eventual-replicas", d.EventualReplicas, "copies of each eventual-tier (Redis) key")
 	fl.StringVar(&f.zone, "zone", "", "this node's failure domain (rack, availability zone): eventual-tier replicas go to distinct zones first")
+	fl.StringVar(&f.eventualConsistency, "eventual-consistency", d.EventualConsistency, "a new Redis connection's read and write level: ONE, TWO, QUORUM, ALL or a count (CAIRN.CONSISTENCY changes it)")
 	fl.StringVar(&f.eventualFsync, "eventual-fsync", d.EventualFsync, "eventual tier durability: always (fsync before acknowledging) or periodic (every 10ms, like Redis's everysec)")
 	fl.DurationVar(&f.antiEntropyInterval, "anti-entropy-interval", d.AntiEntropyInterval, "time for one anti-entropy pass over the eventual tier")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -141,6 +143,7 @@ func (f serverFlags) toConfig() (server.Config, error) {
 	cfg.GossipSuspicionMult = f.gossipSuspicionMult
 	cfg.EventualReplicas = f.eventualReplicas
 	cfg.EventualFsync = f.eventualFsync
+	cfg.EventualConsistency = f.eventualConsistency
 	cfg.Zone = f.zone
 	cfg.AntiEntropyInterval = f.antiEntropyInterval
 	return cfg, cfg.Validate()

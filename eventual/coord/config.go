@@ -64,6 +64,11 @@ type Config struct {
 	// max_hint_window).
 	HintReplayInterval time.Duration
 	MaxHintAge         time.Duration
+	// ReadRepairChance is the fraction of reads that ask every live replica
+	// rather than R, so that reads also repair the replicas they did not
+	// need (Cassandra's read_repair_chance). Default 0.1; negative for
+	// never, 1 for always.
+	ReadRepairChance float64
 	// Trees are the anti-entropy trees the Store reports its writes to
 	// (NewTrees, given as the store's Observer); nil turns anti-entropy
 	// off.
@@ -109,6 +114,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxHintAge <= 0 {
 		c.MaxHintAge = 3 * time.Hour
+	}
+	if c.ReadRepairChance == 0 {
+		c.ReadRepairChance = 0.1
 	}
 	if c.AntiEntropyInterval <= 0 {
 		c.AntiEntropyInterval = 5 * time.Minute

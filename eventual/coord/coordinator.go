@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -304,9 +305,13 @@ func (c *Coordinator) Read(ctx context.Context, key []byte, level Level) (object
 func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object.Object, error) {
 	prefs, _ := c.placement(key)
 	need := level.Need(len(prefs))
+	// This node first: its answer costs no round trip.
 	var targets []uint64
+	if contains(prefs, c.cfg.LocalID) {
+		targets = append(targets, c.cfg.LocalID)
+	}
 	for _, p := range prefs {
-		if c.alive(p) {
+		if p != c.cfg.LocalID && c.alive(p) {
 			targets = append(targets, p)
 		}
 	}
@@ -314,11 +319,14 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(targets), Replicas: len(prefs)}
 	}
 	answers := make(chan readAnswer, len(targets))
-	for _, t := range targets {
+	asked := 0
+	ask := func() {
+		t := targets[asked]
+		asked++
 		if t == c.cfg.LocalID {
 			o, err := c.cfg.Store.Get(key)
 			answers <- readAnswer{t, o, err}
-			continue
+			return
 		}
 		cl := c.start(t, message{typ: msgRead, key: key})
 		c.background(func() {
@@ -332,22 +340,35 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			answers <- a
 		}, func() { answers <- readAnswer{from: t, err: ErrClosed} })
 	}
+	// Ask R replicas; now and then (ReadRepairChance) all of them, so that
+	// reads repair replicas beyond the R they need.
+	initial := need
+	if rand.Float64() < c.cfg.ReadRepairChance {
+		initial = len(targets)
+	}
+	for asked < initial {
+		ask()
+	}
 	var got []readAnswer
 	var merged object.Object
 	received := 0
-	for received < len(targets) && len(got) < need {
+	for received < asked && len(got) < need {
 		a := <-answers
 		received++
-		if a.err == nil {
-			got = append(got, a)
-			merged.Merge(a.obj)
+		if a.err != nil {
+			if asked < len(targets) {
+				ask() // a replica failed: ask the next one
+			}
+			continue
 		}
+		got = append(got, a)
+		merged.Merge(a.obj)
 	}
 	if len(got) < need {
 		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(got), Replicas: len(prefs)}
 	}
 	c.repair(ctx, key, merged, got, "sync")
-	if rest := len(targets) - received; rest > 0 {
+	if rest := asked - received; rest > 0 {
 		mc := merged.Clone()
 		c.background(func() { c.repairLate(key, mc, got, answers, rest) }, func() {})
 	}

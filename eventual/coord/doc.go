@@ -27,11 +27,13 @@
 //
 // # Reads
 //
-// A read asks every live replica, waits for R answers, merges them (the
-// merge of CRDT states, never "latest timestamp wins", which would lose
-// concurrent writes), and before answering sends the merged state to each of
-// the R that differed (synchronous read repair). Answers that arrive after
-// the read returned are compared in the background and repaired too. Fewer
+// A read asks R live replicas (this node first, another one for each that
+// fails; every replica for a ReadRepairChance of reads), merges their
+// answers (the merge of CRDT states, never "latest timestamp wins", which
+// would lose concurrent writes), and before answering sends the merged state
+// to each of the R that differed (synchronous read repair). Answers that
+// arrive after the read returned are compared in the background and
+// repaired too. Fewer
 // than R live replicas fails at once with an *UnavailableError: never a
 // silent downgrade.
 //

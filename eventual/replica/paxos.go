@@ -60,7 +60,7 @@ func (s *Store) paxosUpdate(key []byte, fn func(state []byte, o *object.Object) 
 	case !errors.Is(err, pebble.ErrNotFound):
 		return false, fmt.Errorf("replica: read paxos state: %w", err)
 	}
-	o, before, err := s.get(pk, true)
+	o, before, err := s.get(key, pk, true)
 	if err != nil {
 		return false, err
 	}
@@ -86,6 +86,13 @@ func (s *Store) paxosUpdate(key []byte, fn func(state []byte, o *object.Object) 
 		done = s.cfg.Observer.BeginWrite(t)
 	}
 	err = b.Commit(pebble.NoSync)
+	if after != nil {
+		if err == nil {
+			s.cache.put(key, after)
+		} else {
+			s.cache.drop(key)
+		}
+	}
 	if done != nil {
 		done(key, before, after, err == nil)
 	}

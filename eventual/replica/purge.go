@@ -17,7 +17,7 @@ func (s *Store) Purge(key, expected []byte) (bool, error) {
 	mu := s.stripe(t)
 	mu.Lock()
 	defer mu.Unlock()
-	_, before, err := s.get(pk, true)
+	_, before, err := s.get(key, pk, true)
 	if err != nil {
 		return false, err
 	}
@@ -29,6 +29,7 @@ func (s *Store) Purge(key, expected []byte) (bool, error) {
 		done = s.cfg.Observer.BeginWrite(t)
 	}
 	err = s.db.Delete(pk, s.writeOp)
+	s.cache.drop(key)
 	if done != nil {
 		done(key, before, nil, err == nil)
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	// SyncPeriodic mode (default 10ms).
 	Sync         SyncMode
 	SyncInterval time.Duration
+	// CacheBytes bounds the cache of recent objects' encodings (default
+	// 64 MiB; negative turns it off).
+	CacheBytes int
 	// MaxHintsPerTarget bounds the hints held for one node (default
 	// 1,000,000). Past it new hints are dropped and counted.
 	MaxHintsPerTarget int
@@ -82,6 +85,7 @@ type Store struct {
 	m       *metrics
 	replica clock.ReplicaID
 	stripes [numStripes]sync.Mutex
+	cache   *objectCache // nil when off
 	writeOp *pebble.WriteOptions
 
 	hintMu  sync.Mutex
@@ -102,6 +106,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.SyncInterval <= 0 {
 		cfg.SyncInterval = 10 * time.Millisecond
 	}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = 64 << 20
+	}
 	if cfg.MaxHintsPerTarget <= 0 {
 		cfg.MaxHintsPerTarget = 1_000_000
 	}
@@ -117,6 +124,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	// Writes never sync under the key's lock; see sync.
 	s.writeOp = pebble.NoSync
+	if cfg.CacheBytes > 0 {
+		s.cache = newObjectCache(cfg.CacheBytes)
+	}
 	if err := s.loadReplicaID(); err != nil {
 		return nil, err
 	}
@@ -225,13 +235,23 @@ func (s *Store) stripe(t ring.Token) *sync.Mutex { return &s.stripes[uint64(t)%n
 // Get returns the stored Object of key (the zero Object if there is none).
 func (s *Store) Get(key []byte) (object.Object, error) {
 	s.m.reads.Inc()
-	o, _, err := s.get(objectKey(nil, ring.HashKey(key), key), false)
+	// Not under the key's lock: it may read the cache but must not fill it,
+	// or a read racing a write could cache the state the write replaced.
+	o, _, err := s.get(key, objectKey(nil, ring.HashKey(key), key), false)
 	return o, err
 }
 
-// get reads and decodes the Object at pk, and also returns a copy of its
-// encoding if keepRaw is set (nil when there is none).
-func (s *Store) get(pk []byte, keepRaw bool) (object.Object, []byte, error) {
+// get reads and decodes key's Object (at pk). With locked set (the caller
+// holds the key's stripe lock) it also fills the cache and returns the
+// encoding (nil when there is none; the caller must not modify it).
+func (s *Store) get(key, pk []byte, locked bool) (object.Object, []byte, error) {
+	if v, ok := s.cache.get(key); ok {
+		o, err := object.Decode(v)
+		if err != nil {
+			return object.Object{}, nil, err
+		}
+		return o, v, nil
+	}
 	v, closer, err := s.db.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return object.Object{}, nil, nil
@@ -246,10 +266,11 @@ func (s *Store) get(pk []byte, keepRaw bool) (object.Object, []byte, error) {
 		s.m.errors.WithLabelValues("decode").Inc()
 		return object.Object{}, nil, fmt.Errorf("replica: stored object of %q: %w", pk, err)
 	}
-	var raw []byte
-	if keepRaw {
-		raw = append([]byte(nil), v...)
+	if !locked {
+		return o, nil, nil
 	}
+	raw := append([]byte(nil), v...)
+	s.cache.put(key, raw)
 	return o, raw, nil
 }
 
@@ -283,7 +304,7 @@ func (s *Store) mutate(key []byte, fn func(o *object.Object) (object.Object, err
 	mu := s.stripe(t)
 	mu.Lock()
 	defer mu.Unlock()
-	o, before, err := s.get(pk, s.cfg.Observer != nil)
+	o, before, err := s.get(key, pk, true)
 	if err != nil {
 		return object.Object{}, false, err
 	}
@@ -319,7 +340,7 @@ func (s *Store) apply(key []byte, delta object.Object) (bool, error) {
 	mu := s.stripe(t)
 	mu.Lock()
 	defer mu.Unlock()
-	o, before, err := s.get(pk, true)
+	o, before, err := s.get(key, pk, true)
 	if err != nil {
 		return false, err
 	}
@@ -364,6 +385,11 @@ func (s *Store) write(t ring.Token, pk, key, before, after []byte) error {
 		done = s.cfg.Observer.BeginWrite(t)
 	}
 	err := s.db.Set(pk, after, s.writeOp)
+	if err == nil {
+		s.cache.put(key, after)
+	} else {
+		s.cache.drop(key)
+	}
 	if done != nil {
 		done(key, before, after, err == nil)
 	}
