@@ -46,7 +46,7 @@ func New(cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "eventual"), m: m,
-		pend: pending{calls: map[uint64]chan message{}}, sem: make(chan struct{}, cfg.MaxInFlight),
+		pend: pending{calls: map[uint64]pendingCall{}}, sem: make(chan struct{}, cfg.MaxInFlight),
 		closed: make(chan struct{})}
 	if c.metrics, err = merkle.NewMetrics(cfg.Registerer); err != nil {
 		return nil, err
@@ -56,9 +56,10 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go c.handoffLoop()
 	go c.gcLoop()
+	go c.sweepLoop()
 	if cfg.Trees != nil {
 		c.wg.Add(1)
 		go c.antiEntropyLoop()

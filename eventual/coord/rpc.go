@@ -6,11 +6,18 @@ import (
 	"time"
 )
 
-// pending tracks the requests this node sent and awaits answers for.
+// pending tracks the requests this node sent and awaits answers for. One
+// sweeper goroutine fails the calls past their deadline, so that a call
+// costs no timer of its own.
 type pending struct {
 	mu    sync.Mutex
 	next  uint64
-	calls map[uint64]chan message
+	calls map[uint64]pendingCall
+}
+
+type pendingCall struct {
+	done     chan message
+	deadline int64 // Unix nanoseconds
 }
 
 // errNotSent is the error of a call whose frame the transport refused: the
@@ -29,10 +36,11 @@ type call struct {
 // refuses fails the call at once.
 func (c *Coordinator) start(to uint64, m message) *call {
 	ch := make(chan message, 1)
+	deadline := time.Now().Add(c.cfg.RequestTimeout).UnixNano()
 	c.pend.mu.Lock()
 	c.pend.next++
 	id := c.pend.next
-	c.pend.calls[id] = ch
+	c.pend.calls[id] = pendingCall{done: ch, deadline: deadline}
 	c.pend.mu.Unlock()
 	m.id = id
 	m.clock = c.cfg.Clock.Now()
@@ -45,23 +53,47 @@ func (c *Coordinator) start(to uint64, m message) *call {
 // finish delivers an answer to a pending call, if it is still pending.
 func (c *Coordinator) finish(id uint64, m message) {
 	c.pend.mu.Lock()
-	ch, ok := c.pend.calls[id]
+	pc, ok := c.pend.calls[id]
 	delete(c.pend.calls, id)
 	c.pend.mu.Unlock()
 	if ok {
-		ch <- m
+		pc.done <- m
+	}
+}
+
+// sweepLoop fails the calls whose request timeout has passed.
+func (c *Coordinator) sweepLoop() {
+	defer c.wg.Done()
+	period := min(max(c.cfg.RequestTimeout/20, 5*time.Millisecond), 100*time.Millisecond)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	var expired []uint64
+	for {
+		select {
+		case <-c.closed:
+			return
+		case now := <-t.C:
+			expired = expired[:0]
+			c.pend.mu.Lock()
+			for id, pc := range c.pend.calls {
+				if pc.deadline <= now.UnixNano() {
+					expired = append(expired, id)
+				}
+			}
+			c.pend.mu.Unlock()
+			for _, id := range expired {
+				c.finish(id, message{err: "timed out"})
+			}
+		}
 	}
 }
 
 // wait waits for the call's answer until ctx ends or the request timeout
-// passes, whichever is first.
+// passes (the sweeper answers "timed out"), whichever is first.
 func (c *Coordinator) wait(ctx context.Context, cl *call) message {
-	t := time.NewTimer(c.cfg.RequestTimeout)
-	defer t.Stop()
 	select {
 	case m := <-cl.done:
 		return m
-	case <-t.C:
 	case <-ctx.Done():
 	case <-c.closed:
 	}
