@@ -41,7 +41,13 @@ const eventualFrameBytes = 24 << 20
 func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint64, faults *transport.Faults) error {
 	cfg, log := n.cfg, n.log
 	sync := replica.SyncAlways
-	if cfg.UnsafeNoFsync || cfg.EventualFsync == "periodic" {
+	switch {
+	case cfg.UnsafeNoFsync:
+		// No periodic sync either: it would sync the Raft log's writes too
+		// (one Pebble WAL), and the power-loss tests check that this mode
+		// really loses them.
+		sync = replica.SyncNever
+	case cfg.EventualFsync == "periodic":
 		sync = replica.SyncPeriodic
 	}
 	n.evTrees = coord.NewTrees(merkle.DefaultConfig())

@@ -96,8 +96,18 @@ func (s *Service) register() {
 		ro   = resp.FlagReadOnly
 		fast = resp.FlagFast
 	)
-	key1 := func(c resp.Command) resp.Command { c.FirstKey, c.LastKey, c.KeyStep = 1, 1, 1; return c }
-	keys := func(c resp.Command) resp.Command { c.FirstKey, c.LastKey, c.KeyStep = 1, -1, 1; return c }
+	// Commands on named keys run concurrently within a pipeline (package
+	// resp keeps the replies, and the commands on one key, in order):
+	// each waits on the network, and a pipeline of them would otherwise
+	// pay the round trips one after the other.
+	key1 := func(c resp.Command) resp.Command {
+		c.FirstKey, c.LastKey, c.KeyStep, c.Concurrent = 1, 1, 1, true
+		return c
+	}
+	keys := func(c resp.Command) resp.Command {
+		c.FirstKey, c.LastKey, c.KeyStep, c.Concurrent = 1, -1, 1, true
+		return c
+	}
 	s.table.MustRegister(
 		key1(resp.Command{Name: "get", Arity: 2, Flags: ro | fast, Group: "string", Summary: "Returns the string value of a key.", Func: s.get}),
 		key1(resp.Command{Name: "set", Arity: -3, Flags: wr, Group: "string", Summary: "Sets the string value of a key, ignoring its type.", Func: s.set}),
@@ -114,7 +124,7 @@ func (s *Service) register() {
 		key1(resp.Command{Name: "getdel", Arity: 2, Flags: wr, Group: "string", Summary: "Returns the value and deletes the key (not atomic).", Func: s.getThen(coord.OpDel)}),
 		keys(resp.Command{Name: "mget", Arity: -2, Flags: ro | fast, Group: "string", Summary: "Returns the values of keys.", Func: s.mget}),
 		func() resp.Command {
-			return resp.Command{Name: "mset", Arity: -3, Flags: wr, FirstKey: 1, LastKey: -1, KeyStep: 2, Group: "string", Summary: "Sets keys (not atomic across keys).", Func: s.mset}
+			return resp.Command{Name: "mset", Arity: -3, Flags: wr, FirstKey: 1, LastKey: -1, KeyStep: 2, Concurrent: true, Group: "string", Summary: "Sets keys (not atomic across keys).", Func: s.mset}
 		}(),
 		key1(resp.Command{Name: "incr", Arity: 2, Flags: wr | fast, Group: "string", Summary: "Increments a counter by one.", Func: s.incr(1, 1)}),
 		key1(resp.Command{Name: "decr", Arity: 2, Flags: wr | fast, Group: "string", Summary: "Decrements a counter by one.", Func: s.incr(-1, 1)}),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cairndb/cairn/eventual/coord"
@@ -38,8 +39,9 @@ type Config struct {
 
 // Service holds the command table.
 type Service struct {
-	cfg   Config
-	table *resp.CommandTable
+	cfg          Config
+	table        *resp.CommandTable
+	sessionLocks [64]sync.Mutex
 }
 
 // New builds the command table.
@@ -67,7 +69,13 @@ func New(cfg Config) *Service {
 // Table returns the command table, for resp.Config.Commands.
 func (s *Service) Table() *resp.CommandTable { return s.table }
 
+// session returns the connection's state, creating it on first use.
+// Concurrent commands of one connection run on goroutines of their own, so
+// c.Value is only touched under a lock (striped by connection).
 func (s *Service) session(c *resp.Conn) *session {
+	mu := &s.sessionLocks[c.ID()%uint64(len(s.sessionLocks))]
+	mu.Lock()
+	defer mu.Unlock()
 	if se, ok := c.Value.(*session); ok {
 		return se
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"container/list"
+	"sync"
 
 	"github.com/cairndb/cairn/eventual/coord"
 	"github.com/cairndb/cairn/eventual/object"
@@ -21,8 +22,10 @@ type session struct {
 	seen        *seenCache
 }
 
-// seenCache is a bounded LRU of key → merged state seen.
+// seenCache is a bounded LRU of key → merged state seen. A connection's
+// Concurrent commands use it at once, hence the lock.
 type seenCache struct {
+	mu    sync.Mutex
 	max   int
 	order *list.List // front = most recent; values are *seenEntry
 	byKey map[string]*list.Element
@@ -43,6 +46,8 @@ func (c *seenCache) merge(key []byte, o object.Object) object.Object {
 	if c == nil || c.max <= 0 {
 		return o
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if e, ok := c.byKey[string(key)]; ok {
 		ent := e.Value.(*seenEntry)
 		ent.obj.Merge(o)

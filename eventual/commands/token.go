@@ -29,6 +29,8 @@ func (s *Service) token(w *resp.Writer, r *resp.Request) {
 	se := s.session(r.Conn)
 	b := []byte{tokenVersion}
 	if se.seen != nil {
+		se.seen.mu.Lock()
+		defer se.seen.mu.Unlock()
 		for e := se.seen.order.Front(); e != nil; e = e.Next() {
 			ent := e.Value.(*seenEntry)
 			enc := ent.obj.AppendBinary(nil)

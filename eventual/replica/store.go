@@ -26,6 +26,9 @@ const (
 	SyncAlways SyncMode = iota
 	// SyncPeriodic syncs the write-ahead log every Config.SyncInterval.
 	SyncPeriodic
+	// SyncNever never syncs (the node's --unsafe-no-fsync, for tests and
+	// benchmarks): a power cut loses what the OS had not written.
+	SyncNever
 )
 
 // Config configures a Store.

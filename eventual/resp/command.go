@@ -106,6 +106,13 @@ type Command struct {
 	// Group also gives the ACL category ("@string"). Empty ones are
 	// left out.
 	Group, Summary, Since, Complexity string
+	// Concurrent lets the server run the command on a goroutine of its own
+	// while the connection reads and starts the next ones (replies still
+	// go out in command order, and a command whose keys overlap one in
+	// flight waits for it). The handler must then be safe for concurrent
+	// calls on one connection (its Conn.Value state included), and the
+	// key positions must name every key the command touches.
+	Concurrent bool
 	// Func serves the command when the table is the server's handler
 	// (Config.Handler nil), or when a Handler calls the table's
 	// ServeRESP; a Handler of its own may ignore it.

@@ -33,6 +33,12 @@ type Conn struct {
 	lingered bool // the peer may still be sending: drain before closing
 
 	reportedIn, reportedOut int64 // bytes already added to the metrics
+
+	// Concurrent commands in flight, in command order, and how many of
+	// them hold each key (concurrent.go). Only the connection's goroutine
+	// touches them.
+	futures  []*future
+	inflight map[string]int
 	// lastEnd is when the last command ended; clockStale that a read or a
 	// flush came after it, so the next command's start must be read.
 	lastEnd    time.Time

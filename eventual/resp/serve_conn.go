@@ -51,6 +51,9 @@ func (s *Server) serveConn(c *Conn) {
 func (c *Conn) beforeRead() error {
 	s := c.srv
 	c.clockStale = true
+	if len(c.futures) > 0 {
+		s.drain(c)
+	}
 	if err := c.wr.Flush(); err != nil {
 		return err
 	}
@@ -84,11 +87,19 @@ func (s *Server) dispatch(c *Conn, args [][]byte) {
 	// A clock read costs as much as a small command, so a command's time
 	// starts where the previous one's ended, unless a read or a flush
 	// came between: one read per command, and the command's parse counts.
+	cmd := s.lookup(args[0])
+	if cmd != nil && cmd.Concurrent && c.authed && cmd.builtin == nil && ArityOK(cmd.Arity, len(args)) {
+		s.dispatchConcurrent(c, args, cmd)
+		return
+	}
+	if len(c.futures) > 0 {
+		s.drain(c) // every other command runs after the ones in flight
+		c.clockStale = true
+	}
 	start := c.lastEnd
 	if c.clockStale {
 		start = time.Now()
 	}
-	cmd := s.lookup(args[0])
 	if cmd != nil {
 		c.lastCmd.Store(cmd)
 	}
@@ -173,6 +184,9 @@ func isTimeout(err error) bool {
 
 // endConn flushes what the connection is owed, closes it, and forgets it.
 func (s *Server) endConn(c *Conn) {
+	if len(c.futures) > 0 {
+		s.drain(c)
+	}
 	c.wr.Flush() //nolint:errcheck // the connection is ending either way
 	if c.lingered && c.wr.Err() == nil && !s.closing.Load() {
 		linger(c.nc)

@@ -444,3 +444,21 @@ func (w *Writer) write(b []byte) {
 		w.err = err
 	}
 }
+
+// appendReply writes one whole reply encoded elsewhere (a Concurrent
+// command's private Writer), counting it as a reply, and as an error reply
+// if isErr.
+func (w *Writer) appendReply(b []byte, isErr bool) {
+	w.grow(len(b))
+	if len(b) > cap(w.buf)-len(w.buf) { // larger than the buffer: straight out
+		w.flushBuf()
+		w.write(b)
+	} else {
+		w.buf = append(w.buf, b...)
+	}
+	w.replies++
+	w.pending++
+	if isErr {
+		w.errs++
+	}
+}
