@@ -115,7 +115,9 @@ func (sm *stateMachine) applyLeaseRenew(index uint64, r *etcdserverpb.LeaseCheck
 		}
 		ttl = l.TTL
 		if sm.lessor.IsPrimary() {
-			if _, err := sm.lessor.Renew(context.Background(), lease.ID(c.ID)); err != nil {
+			// Never wait here for an expired lease's revoke: the revoke is
+			// an entry this very goroutine would have to apply.
+			if _, err := sm.lessor.RenewIfLive(lease.ID(c.ID)); err != nil {
 				return nil, lease.ToGRPCError(err)
 			}
 		}

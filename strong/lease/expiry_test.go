@@ -285,6 +285,32 @@ func TestRenewOfExpiredLeaseWaits(t *testing.T) {
 	})
 }
 
+// TestRenewIfLiveNeverWaits: the apply path's renewal answers at once for
+// an expired lease (waiting there for the revoke, which the same goroutine
+// must apply, deadlocked a member under a verify run).
+func TestRenewIfLiveNeverWaits(t *testing.T) {
+	l, clock, _ := newTestLessor(t)
+	l.Promote(0)
+	mustGrant(t, l, 1, 5)
+	if ttl, err := l.RenewIfLive(1); err != nil || ttl != 5 {
+		t.Fatalf("RenewIfLive of a live lease = %d, %v", ttl, err)
+	}
+	clock.Advance(5 * time.Second)
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.RenewIfLive(1)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrLeaseNotFound) {
+			t.Fatalf("RenewIfLive of an expired lease: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RenewIfLive waited for the revoke of an expired lease")
+	}
+}
+
 func TestTimeToLive(t *testing.T) {
 	l, clock, _ := newTestLessor(t)
 	l.Promote(0)

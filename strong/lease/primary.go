@@ -52,6 +52,19 @@ func (l *Lessor) IsPrimary() bool {
 // lessor is demoted (ErrNotPrimary) or ctx ends (ctx.Err()), so that a
 // keepalive never succeeds for a lease whose revoke may be under way.
 func (l *Lessor) Renew(ctx context.Context, id ID) (int64, error) {
+	return l.renew(ctx, id, true)
+}
+
+// RenewIfLive renews a lease that has not expired, and answers
+// ErrLeaseNotFound at once for one that has (its revoke is pending) instead
+// of waiting for the revoke as Renew does. The apply path uses it: the
+// revoke is a log entry that only the apply goroutine itself can apply, so
+// waiting there would deadlock.
+func (l *Lessor) RenewIfLive(id ID) (int64, error) {
+	return l.renew(context.Background(), id, false)
+}
+
+func (l *Lessor) renew(ctx context.Context, id ID, waitRevoke bool) (int64, error) {
 	l.mu.Lock()
 	if !l.mu.primary {
 		l.mu.Unlock()
@@ -64,6 +77,10 @@ func (l *Lessor) Renew(ctx context.Context, id ID) (int64, error) {
 	}
 	now := l.clock.Now()
 	if !now.Before(le.expiry) {
+		if !waitRevoke {
+			l.mu.Unlock()
+			return 0, ErrLeaseNotFound
+		}
 		if le.revoked == nil {
 			le.revoked = make(chan struct{})
 		}
