@@ -44,6 +44,11 @@
 //     declared dead by all, a SIGSTOPped one suspected and then refuted
 //     without ever being declared dead, a 2|3 partition converges after
 //     the heal.
+//   - The verification harness (verify_test.go): short `cairn verify` runs
+//     in-process against real processes: strong workloads under kill,
+//     pause and partition; register, bank and watch under loss, delay and
+//     member replacement; every eventual workload; network namespaces (as
+//     root); and a self-test that must fail (unsafe serializable reads).
 //   - Bad input (limits_test.go): the request-size, txn-size, lease, key
 //     and revision errors etcd returns, with etcd's exact messages, and
 //     the same limits raised by --max-request-bytes and --max-txn-ops.

@@ -16,6 +16,6 @@ always-writable eventual tier (leaderless, CRDT values) that speaks the Redis pr
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newVersionCommand(), newServerCommand(), newDevCommand(), newBenchCommand())
+	root.AddCommand(newVersionCommand(), newServerCommand(), newDevCommand(), newBenchCommand(), newVerifyCommand())
 	return root
 }

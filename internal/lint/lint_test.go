@@ -14,7 +14,7 @@ import (
 
 // pureCores are the packages that must stay deterministic state machines
 // (DESIGN.md, principle 1). Add each new protocol core here.
-var pureCores = []string{"raft", "txn", "gossip", "eventual/merkle", "paxos"}
+var pureCores = []string{"raft", "txn", "gossip", "eventual/merkle", "paxos", "verify/check"}
 
 // forbiddenInCores maps an import path to the selectors that break
 // determinism; an empty list forbids the whole import.
