@@ -40,6 +40,13 @@ func (c *Coordinator) antiEntropyLoop() {
 			}
 			built = r
 			c.log.Info("anti-entropy trees built", "arcs", len(c.cfg.Trees.current().arcs), "took", time.Since(start))
+			// A new ring (a member joined or left, or this node started,
+			// perhaps with an empty disk) moves ranges: bring them over
+			// now rather than over the next AntiEntropyInterval, as a
+			// bootstrapping Cassandra node streams its ranges.
+			start = time.Now()
+			err := c.SyncArcs()
+			c.log.Info("anti-entropy pass after a ring change", "took", time.Since(start), "err", err)
 		}
 		set := c.cfg.Trees.current()
 		if len(set.arcs) == 0 {

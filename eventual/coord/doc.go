@@ -48,7 +48,14 @@
 // ways (merges are idempotent, so a repeated page costs only time). This
 // repairs what hints and read repair missed: a replica that was down for
 // longer than MaxHintAge, lost hints, a restored disk. SyncArcs runs a full
-// pass at once.
+// pass at once, and the node runs one whenever the ring changes (it starts,
+// a member joins or leaves), so that a replaced member receives its ranges
+// within seconds, not at the next pass.
+//
+// HAZARD: a write acknowledged at W lives on W replicas until repair copies
+// it; replacing (wiping) W of a key's replicas before the pass after the
+// first replacement finishes loses it. Replace members one at a time, as
+// with Cassandra.
 //
 // # Tombstones
 //
