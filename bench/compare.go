@@ -48,6 +48,9 @@ type CompareConfig struct {
 	// Raft timings); the binaries are CairnBin, EtcdBin, RedisBin.
 	Launch                      LaunchConfig
 	CairnBin, EtcdBin, RedisBin string
+	// CairnArgs are extra `cairn server` flags for cairn's members only
+	// (say "--eventual-fsync periodic", to match Redis's durability).
+	CairnArgs []string
 	// Out, if set, receives a line per run as the comparison goes.
 	Out io.Writer
 	// Progress, if set, receives each run's progress bar.
@@ -179,6 +182,7 @@ func compareSystem(ctx context.Context, cfg *CompareConfig, rep *Report, sys str
 		lc.Bin, start = cfg.EtcdBin, StartEtcd
 	case SystemCairn:
 		lc.Bin, start = cfg.CairnBin, StartCairn
+		lc.ExtraArgs = append(append([]string(nil), lc.ExtraArgs...), cfg.CairnArgs...)
 	case SystemRedis:
 		lc.Bin, start = cfg.RedisBin, StartRedis
 	}

@@ -44,6 +44,7 @@ type benchFlags struct {
 	compare                     bool
 	rounds, nodes, memoryKeys   int
 	systems, levels, workloads  string
+	cairnArgs                   string
 	sweep                       string
 	out, cacheDir               string
 	cairnBin, cairnSrc, etcdBin string
@@ -153,6 +154,7 @@ Ctrl-C included.`,
 	fl.IntVar(&f.rounds, "rounds", 3, "compare: repetitions (systems alternate within each)")
 	fl.IntVar(&f.nodes, "nodes", 3, "compare: members of the etcd and cairn clusters")
 	fl.StringVar(&f.systems, "systems", "etcd,cairn,redis", "compare: systems to start, in order")
+	fl.StringVar(&f.cairnArgs, "cairn-args", "", "compare: extra `cairn server` flags for cairn's members, space-separated (e.g. \"--eventual-fsync periodic\")")
 	fl.StringVar(&f.levels, "levels", "ONE,QUORUM", "compare: cairn's RESP levels to run each RESP workload at")
 	fl.StringVar(&f.workloads, "workloads", "", "compare: only these workloads (comma-separated names; default all)")
 	fl.StringVar(&f.sweep, "sweep", "", "compare: workloads to sweep at --sweep-rates")
@@ -336,6 +338,7 @@ func runBenchCompare(ctx context.Context, cmd *cobra.Command, f *benchFlags, rep
 	out := cmd.OutOrStdout()
 	cfg := bench.DefaultCompareConfig()
 	cfg.Rounds, cfg.Systems, cfg.Levels = f.rounds, splitList(f.systems), splitList(f.levels)
+	cfg.CairnArgs = strings.Fields(f.cairnArgs)
 	cfg.Strong, cfg.Eventual = bench.DefaultCompareWorkloads(f.duration)
 	if names := splitList(f.workloads); len(names) > 0 {
 		keep := func(ws []bench.CompareWorkload) []bench.CompareWorkload {
