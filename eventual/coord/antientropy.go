@@ -25,6 +25,7 @@ func (c *Coordinator) antiEntropyLoop() {
 	var built *ring.Ring
 	next := 0
 	wait := time.Duration(0)
+	fullPending := false // a ring change's full pass has not completed yet
 	for {
 		select {
 		case <-c.closed:
@@ -44,9 +45,20 @@ func (c *Coordinator) antiEntropyLoop() {
 			// perhaps with an empty disk) moves ranges: bring them over
 			// now rather than over the next AntiEntropyInterval, as a
 			// bootstrapping Cassandra node streams its ranges.
-			start = time.Now()
+			fullPending = true
+		}
+		if fullPending {
+			// Until a whole pass succeeds: a peer down, cut off or still
+			// on the old ring fails it, and the next try comes soon.
+			start := time.Now()
 			err := c.SyncArcs()
 			c.log.Info("anti-entropy pass after a ring change", "took", time.Since(start), "err", err)
+			if err == nil {
+				fullPending = false
+			} else {
+				wait = 2 * time.Second
+				continue
+			}
 		}
 		set := c.cfg.Trees.current()
 		if len(set.arcs) == 0 {
@@ -129,10 +141,15 @@ func (c *Coordinator) syncArc(a *arcTree, peer uint64) error {
 		}
 	}
 	c.metrics.Observe(sess)
-	if err := sess.Err(); err != nil {
-		return err
-	}
 	ranges := sess.Ranges()
+	if err := sess.Err(); err != nil {
+		if !errors.Is(err, merkle.ErrNoTree) && !errors.Is(err, merkle.ErrRangeMismatch) && !errors.Is(err, merkle.ErrDepthMismatch) {
+			return err
+		}
+		// The peer has no tree of this shape (its ring differs for now):
+		// compare nothing, stream the whole arc both ways.
+		ranges = []merkle.Range{merkle.FromTokenRange(a.arc)}
+	}
 	if len(ranges) == 0 {
 		c.m.ae.WithLabelValues("in_sync").Inc()
 		return nil
@@ -173,16 +190,20 @@ func (c *Coordinator) pullRange(ctx context.Context, peer uint64, r ring.TokenRa
 		if err != nil {
 			return n, err
 		}
+		keys := make([][]byte, 0, len(entries))
+		objs := make([]object.Object, 0, len(entries))
 		for _, e := range entries {
 			o, err := object.Decode(e.enc)
 			if err != nil {
 				return n, err
 			}
-			if _, err := c.cfg.Store.Apply(e.key, o); err != nil {
-				return n, err
-			}
-			n++
+			keys = append(keys, e.key)
+			objs = append(objs, o)
 		}
+		if _, err := c.cfg.Store.ApplyMany(keys, objs); err != nil {
+			return n, err
+		}
+		n += len(entries)
 		if !more {
 			return n, nil
 		}

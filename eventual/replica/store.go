@@ -337,6 +337,25 @@ func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
 	return changed, err
 }
 
+// ApplyMany merges several keys' states (an anti-entropy page) and syncs
+// once for all of them; it returns how many changed anything.
+func (s *Store) ApplyMany(keys [][]byte, objs []object.Object) (int, error) {
+	changed := 0
+	for i, k := range keys {
+		ok, err := s.apply(k, objs[i])
+		if err != nil {
+			return changed, err
+		}
+		if ok {
+			changed++
+		}
+	}
+	if changed > 0 {
+		return changed, s.sync()
+	}
+	return 0, nil
+}
+
 func (s *Store) apply(key []byte, delta object.Object) (bool, error) {
 	t := ring.HashKey(key)
 	pk := objectKey(nil, t, key)
