@@ -133,10 +133,14 @@ func runDev(ctx context.Context, out io.Writer, plan []devNode, dataDir string) 
 	var endpoints []string
 	for _, p := range plan {
 		endpoints = append(endpoints, strings.TrimPrefix(p.client, "http://"))
-		fmt.Fprintf(out, "  %s  etcd %s  http://%s (health, metrics)\n", p.name, p.client, p.httpURL)
+		fmt.Fprintf(out, "  %s  etcd %s  redis %s  http://%s (health, metrics, members)\n", p.name, p.client, p.redis, p.httpURL)
 	}
 	fmt.Fprintf(out, "\ntry:  etcdctl --endpoints=%s put hello world\n", strings.Join(endpoints, ","))
 	fmt.Fprintf(out, "      etcdctl --endpoints=%s get hello\n", strings.Join(endpoints, ","))
+	if len(plan) > 0 {
+		host, port, _ := strings.Cut(plan[0].redis, ":")
+		fmt.Fprintf(out, "      redis-cli -h %s -p %s incr visits\n", host, port)
+	}
 	fmt.Fprintln(out, "Ctrl-C stops the cluster.")
 	select {
 	case <-ctx.Done():
