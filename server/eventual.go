@@ -63,6 +63,12 @@ func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint
 	tcfg.Faults = faults
 	tcfg.MaxFrameBytes = eventualFrameBytes
 	tcfg.MaxBatchBytes = 1 << 20
+	// As for Raft: a replica that comes back must be reached within a
+	// fraction of a second (its writes at ALL, its hints), not after a
+	// long open breaker; gossip already says who is down.
+	tcfg.BackoffMax = 250 * time.Millisecond
+	tcfg.Breaker.OpenDuration = 100 * time.Millisecond
+	tcfg.Breaker.MaxOpenDuration = 400 * time.Millisecond
 	if n.evTransport, err = transport.New(tcfg); err != nil {
 		return err
 	}
