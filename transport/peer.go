@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cairndb/cairn/breaker"
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 // peer is the sending side of one peer: a bounded queue that Send fills,
@@ -36,7 +37,7 @@ type peer struct {
 	// atomic load.
 	open    atomic.Bool
 	breaker *breaker.Breaker
-	dropLog *logLimiter
+	dropLog *loglimit.Limiter
 
 	// ctx ends when the peer is stopped (or the transport closed).
 	ctx    context.Context
@@ -66,7 +67,7 @@ func newPeer(t *Transport, id uint64, addr string) (*peer, error) {
 		log:     t.log.With("peer", id, "addr", addr),
 		m:       t.m.forPeer(id),
 		queue:   make(chan []byte, t.cfg.QueueLen),
-		dropLog: newLogLimiter(t.cfg.LogInterval),
+		dropLog: loglimit.New(t.cfg.LogInterval),
 		ctx:     ctx,
 		cancel:  cancel,
 		done:    make(chan struct{}),
@@ -175,7 +176,7 @@ func (p *peer) dropped(r dropReason, n int) {
 	if r != dropQueueFull {
 		return
 	}
-	if ok, suppressed := p.dropLog.allow(time.Now()); ok {
+	if ok, suppressed := p.dropLog.Allow(time.Now()); ok {
 		p.log.Warn("transport: queue full, dropping frames", "queue_len", p.t.cfg.QueueLen,
 			"queue_bytes", p.t.cfg.QueueBytes, "dropped_since_last_log", suppressed+1)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairndb/cairn/breaker"
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 // senderState is what the sender goroutine keeps between batches and
@@ -28,7 +29,7 @@ type senderState struct {
 	// upLog limits "connected" logs; downLog limits failure and
 	// disconnection logs. downLogged records that the last log said the
 	// peer was down, so that its recovery is always logged.
-	upLog, downLog *logLimiter
+	upLog, downLog *loglimit.Limiter
 	downLogged     bool
 }
 
@@ -36,8 +37,8 @@ func newSenderState(cfg Config, seed uint64) senderState {
 	return senderState{
 		backoff: newBackoff(cfg, seed),
 		batch:   make([][]byte, 0, min(cfg.MaxBatchFrames, cfg.QueueLen)),
-		upLog:   newLogLimiter(cfg.LogInterval),
-		downLog: newLogLimiter(cfg.LogInterval),
+		upLog:   loglimit.New(cfg.LogInterval),
+		downLog: loglimit.New(cfg.LogInterval),
 	}
 }
 
@@ -247,7 +248,7 @@ func (p *peer) connectFailed(err error) {
 	p.m.connectErr.Inc()
 	p.setStatus(false, err)
 	s := &p.sender
-	if ok, suppressed := s.downLog.allow(time.Now()); ok {
+	if ok, suppressed := s.downLog.Allow(time.Now()); ok {
 		p.log.Warn("transport: cannot connect to peer", "err", err, "failures_since_last_log", suppressed+1)
 		s.downLogged = true
 	}
@@ -257,10 +258,10 @@ func (p *peer) connected() {
 	p.m.connectOK.Inc()
 	p.setStatus(true, nil)
 	s := &p.sender
-	if ok, _ := s.upLog.allow(time.Now()); ok || s.downLogged {
+	if ok, _ := s.upLog.Allow(time.Now()); ok || s.downLogged {
 		p.log.Info("transport: connected to peer")
 		s.downLogged = false
-		s.downLog.reset()
+		s.downLog.Reset()
 	}
 }
 
@@ -268,7 +269,7 @@ func (p *peer) disconnected(err error) {
 	p.m.disconnects.Inc()
 	p.setStatus(false, err)
 	s := &p.sender
-	if ok, suppressed := s.downLog.allow(time.Now()); ok {
+	if ok, suppressed := s.downLog.Allow(time.Now()); ok {
 		p.log.Warn("transport: stream to peer broke", "err", err, "breaks_since_last_log", suppressed+1)
 		s.downLogged = true
 	}

@@ -163,7 +163,7 @@ func (t *Transport) accept(ss grpc.ServerStream) (streamHeader, error) {
 // logRejected logs a refused stream, at most once per LogInterval: a
 // misconfigured peer retries forever.
 func (t *Transport) logRejected(h streamHeader) {
-	ok, suppressed := t.rejectLog.allow(time.Now())
+	ok, suppressed := t.rejectLog.Allow(time.Now())
 	if !ok {
 		return
 	}

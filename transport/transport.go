@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cairndb/cairn/breaker"
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 // Transport carries frames and snapshots between this node and its peers.
@@ -44,7 +45,7 @@ type Transport struct {
 	// snapshotsOut and snapshotsIn are semaphores of
 	// MaxSnapshotsInFlight slots.
 	snapshotsOut, snapshotsIn chan struct{}
-	rejectLog                 *logLimiter
+	rejectLog                 *loglimit.Limiter
 }
 
 // New returns a Transport with no peers, or the error of cfg.Validate.
@@ -68,7 +69,7 @@ func New(cfg Config) (*Transport, error) {
 		inPeers:      map[uint64]*inboundPeer{},
 		snapshotsOut: make(chan struct{}, cfg.MaxSnapshotsInFlight),
 		snapshotsIn:  make(chan struct{}, cfg.MaxSnapshotsInFlight),
-		rejectLog:    newLogLimiter(cfg.LogInterval),
+		rejectLog:    loglimit.New(cfg.LogInterval),
 	}
 	t.peers.Store(&map[uint64]*peer{})
 	return t, nil

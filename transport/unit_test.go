@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 func TestBatchRoundTrip(t *testing.T) {
@@ -146,22 +148,22 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestLogLimiter(t *testing.T) {
-	l := newLogLimiter(time.Second)
+	l := loglimit.New(time.Second)
 	t0 := time.Unix(1000, 0)
-	if ok, _ := l.allow(t0); !ok {
+	if ok, _ := l.Allow(t0); !ok {
 		t.Fatal("first event held back")
 	}
 	for i := range 3 {
-		if ok, _ := l.allow(t0.Add(time.Duration(i) * 100 * time.Millisecond)); ok {
+		if ok, _ := l.Allow(t0.Add(time.Duration(i) * 100 * time.Millisecond)); ok {
 			t.Fatal("event within the interval logged")
 		}
 	}
-	ok, suppressed := l.allow(t0.Add(time.Second))
+	ok, suppressed := l.Allow(t0.Add(time.Second))
 	if !ok || suppressed != 3 {
 		t.Fatalf("after the interval: ok=%v suppressed=%d", ok, suppressed)
 	}
-	l.reset()
-	if ok, _ := l.allow(t0.Add(time.Second + time.Millisecond)); !ok {
+	l.Reset()
+	if ok, _ := l.Allow(t0.Add(time.Second + time.Millisecond)); !ok {
 		t.Fatal("event after reset held back")
 	}
 }

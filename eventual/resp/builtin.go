@@ -130,7 +130,7 @@ func cmdQuit(_ *Server, c *Conn, _ [][]byte) {
 
 func cmdSecurityWarning(s *Server, c *Conn, _ [][]byte) {
 	s.m.protocolErrors.Inc()
-	if ok, n := s.protoLog.allow(time.Now()); ok {
+	if ok, n := s.protoLog.Allow(time.Now()); ok {
 		s.log.Warn("resp: an HTTP request was sent to the RESP port (a browser, or a cross-protocol attack); connection closed",
 			"remote", c.nc.RemoteAddr().String(), "client_id", c.id, "suppressed", n)
 	}

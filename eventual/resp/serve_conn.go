@@ -147,7 +147,7 @@ func (s *Server) callHandler(c *Conn, args [][]byte, cmd *Command) {
 // wrong commands.
 func (s *Server) handlerFault(c *Conn, name []byte, replies int) {
 	s.m.handlerFaults.Inc()
-	if ok, n := s.faultLog.allow(time.Now()); ok {
+	if ok, n := s.faultLog.Allow(time.Now()); ok {
 		s.log.Error("resp: handler wrote a wrong number of replies; closing connection",
 			"command", string(name[:min(len(name), maxNameLen)]), "replies", replies,
 			"unfinished_aggregate", !c.wr.complete(), "client_id", c.id, "suppressed", n)
@@ -163,7 +163,7 @@ func (s *Server) readFailed(c *Conn, err error) {
 	switch {
 	case errors.As(err, &pe):
 		s.m.protocolErrors.Inc()
-		if ok, n := s.protoLog.allow(time.Now()); ok {
+		if ok, n := s.protoLog.Allow(time.Now()); ok {
 			s.log.Warn("resp: protocol error; closing connection",
 				"error", pe.Error(), "remote", c.nc.RemoteAddr().String(), "client_id", c.id, "suppressed", n)
 		}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 // ErrServerClosed is returned by Serve and Start once Close has been
@@ -53,7 +55,7 @@ type Server struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup // accept loops and connections
 
-	protoLog, rejectLog, acceptLog, faultLog *logLimiter
+	protoLog, rejectLog, acceptLog, faultLog *loglimit.Limiter
 
 	mu struct {
 		sync.Mutex
@@ -79,10 +81,10 @@ func New(cfg Config) (*Server, error) {
 		handler:   cfg.Handler,
 		log:       cfg.Logger,
 		m:         m,
-		protoLog:  newLogLimiter(cfg.LogInterval),
-		rejectLog: newLogLimiter(cfg.LogInterval),
-		acceptLog: newLogLimiter(cfg.LogInterval),
-		faultLog:  newLogLimiter(cfg.LogInterval),
+		protoLog:  loglimit.New(cfg.LogInterval),
+		rejectLog: loglimit.New(cfg.LogInterval),
+		acceptLog: loglimit.New(cfg.LogInterval),
+		faultLog:  loglimit.New(cfg.LogInterval),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -219,7 +221,7 @@ func (s *Server) serve(ln net.Listener) error {
 			}
 			// Out of descriptors or an aborted handshake: wait and retry.
 			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-			if ok, n := s.acceptLog.allow(time.Now()); ok {
+			if ok, n := s.acceptLog.Allow(time.Now()); ok {
 				s.log.Warn("resp: accept failed; retrying", "error", err, "retry_in", backoff, "suppressed", n)
 			}
 			time.Sleep(backoff)
@@ -258,7 +260,7 @@ func (s *Server) accept(nc net.Conn) {
 // it.
 func (s *Server) reject(nc net.Conn) {
 	s.m.rejected.Inc()
-	if ok, n := s.rejectLog.allow(time.Now()); ok {
+	if ok, n := s.rejectLog.Allow(time.Now()); ok {
 		s.log.Warn("resp: connection refused: max number of clients reached",
 			"remote", nc.RemoteAddr().String(), "max_clients", s.cfg.MaxClients, "suppressed", n)
 	}

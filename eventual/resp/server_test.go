@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cairndb/cairn/internal/loglimit"
 )
 
 // A pipeline of a thousand mixed commands, multibulk and inline, sent in
@@ -636,17 +638,17 @@ func TestConnContextEndsWithConnection(t *testing.T) {
 }
 
 func TestLogLimiter(t *testing.T) {
-	l := newLogLimiter(time.Second)
+	l := loglimit.New(time.Second)
 	t0 := time.Unix(1000, 0)
-	if ok, n := l.allow(t0); !ok || n != 0 {
+	if ok, n := l.Allow(t0); !ok || n != 0 {
 		t.Fatalf("first event: %v, %d", ok, n)
 	}
 	for i := range 3 {
-		if ok, _ := l.allow(t0.Add(time.Duration(i) * 100 * time.Millisecond)); ok {
+		if ok, _ := l.Allow(t0.Add(time.Duration(i) * 100 * time.Millisecond)); ok {
 			t.Fatal("an event within the interval was allowed")
 		}
 	}
-	if ok, n := l.allow(t0.Add(time.Second)); !ok || n != 3 {
+	if ok, n := l.Allow(t0.Add(time.Second)); !ok || n != 3 {
 		t.Fatalf("after the interval: %v, %d suppressed; want true, 3", ok, n)
 	}
 }
