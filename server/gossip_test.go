@@ -63,7 +63,16 @@ func allAlive(want int) func([]memberJSON) bool {
 func TestGossipMembersEndpoint(t *testing.T) {
 	c := newTestClusterWith(t, 3, fastGossip)
 	for i, n := range c.nodes {
-		ms := waitMembers(t, n, fmt.Sprintf("n%d sees 3 alive", i+1), allAlive(3))
+		// Each node advertises its bound RESP address once it has bound it
+		// (a metadata update gossip spreads): wait for it too.
+		ms := waitMembers(t, n, fmt.Sprintf("n%d sees 3 alive with their RESP addresses", i+1), func(ms []memberJSON) bool {
+			for _, m := range ms {
+				if m.Meta == nil || strings.HasSuffix(m.Meta.Redis, ":0") {
+					return false
+				}
+			}
+			return allAlive(3)(ms)
+		})
 		selves := 0
 		for _, m := range ms {
 			j := -1
