@@ -80,7 +80,8 @@ func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint
 		Clock:      clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
 		Membership: n.evMembers, Replicas: cfg.EventualReplicas,
 		Trees: n.evTrees, AntiEntropyInterval: cfg.AntiEntropyInterval,
-		Logger: log, Registerer: reg,
+		NewCluster: cfg.InitialClusterState == "new",
+		Logger:     log, Registerer: reg,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,12 +42,15 @@ func (m *testMembership) setDead(id uint64, dead bool) {
 	m.mu.Unlock()
 }
 
-// handlerRef lets the transport start before the coordinator exists.
-type handlerRef struct{ c *Coordinator }
+// handlerRef lets the transport start before the coordinator exists, and
+// outlive it when a test replaces the node's store and coordinator.
+type handlerRef struct{ c atomic.Pointer[Coordinator] }
 
-func (h *handlerRef) HandleFrames(from uint64, frames [][]byte) { h.c.HandleFrames(from, frames) }
+func (h *handlerRef) HandleFrames(from uint64, frames [][]byte) {
+	h.c.Load().HandleFrames(from, frames)
+}
 func (h *handlerRef) HandleSnapshot(ctx context.Context, from uint64, hdr []byte, body io.Reader) error {
-	return h.c.HandleSnapshot(ctx, from, hdr, body)
+	return h.c.Load().HandleSnapshot(ctx, from, hdr, body)
 }
 
 type testNode struct {
@@ -54,6 +58,9 @@ type testNode struct {
 	co    *Coordinator
 	store *replica.Store
 	tr    *transport.Transport
+	ref   *handlerRef
+	n     int    // replicas per key
+	stop  func() // stops the coordinator and closes the store
 }
 
 type testCluster struct {
@@ -79,15 +86,6 @@ func newTestCluster(t *testing.T, size, n int) *testCluster {
 	addrs := make([]string, size)
 	for i := range size {
 		id := uint64(i + 1)
-		db, err := pebble.Open("db", &pebble.Options{FS: vfs.NewMem()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		trees := NewTrees(merkle.DefaultConfig())
-		store, err := replica.Open(replica.Config{DB: db, Logger: quiet, Observer: trees})
-		if err != nil {
-			t.Fatal(err)
-		}
 		ref := &handlerRef{}
 		tcfg := transport.DefaultConfig()
 		tcfg.LocalID, tcfg.ClusterID, tcfg.Handler, tcfg.Channel = id, 99, ref, "eventual"
@@ -105,16 +103,11 @@ func newTestCluster(t *testing.T, size, n int) *testCluster {
 		tr.Register(srv)
 		go func() { _ = srv.Serve(lis) }()
 		mem := &testMembership{r: r, dead: map[uint64]bool{}}
-		co, err := New(Config{LocalID: id, Store: store, Sender: tr, Clock: clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
-			Membership: mem, Replicas: n, RequestTimeout: time.Second, HintReplayInterval: 50 * time.Millisecond, Logger: quiet,
-			Trees: trees, AntiEntropyInterval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref.c = co
-		tc.nodes = append(tc.nodes, &testNode{id: id, co: co, store: store, tr: tr})
 		tc.mem = append(tc.mem, mem)
-		t.Cleanup(func() { co.Close(); _ = tr.Close(); srv.Stop(); _ = store.Close(); _ = db.Close() })
+		nd := &testNode{id: id, tr: tr, ref: ref, n: n}
+		tc.nodes = append(tc.nodes, nd)
+		tc.startNode(t, nd, true)
+		t.Cleanup(func() { _ = tr.Close(); srv.Stop() })
 	}
 	for _, nd := range tc.nodes {
 		for j, addr := range addrs {
@@ -126,6 +119,41 @@ func newTestCluster(t *testing.T, size, n int) *testCluster {
 		}
 	}
 	return tc
+}
+
+// startNode gives nd a new, empty store on in-memory Pebble and a
+// coordinator over it (a new cluster's member, or one wiped and added back).
+func (tc *testCluster) startNode(t *testing.T, nd *testNode, newCluster bool) {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := pebble.Open("db", &pebble.Options{FS: vfs.NewMem()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trees := NewTrees(merkle.DefaultConfig())
+	store, err := replica.Open(replica.Config{DB: db, Logger: quiet, Observer: trees})
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := New(Config{LocalID: nd.id, Store: store, Sender: nd.tr, Clock: clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
+		Membership: tc.mem[nd.id-1], Replicas: nd.n, RequestTimeout: time.Second, HintReplayInterval: 50 * time.Millisecond, Logger: quiet,
+		Trees: trees, AntiEntropyInterval: time.Hour, NewCluster: newCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd.co, nd.store = co, store
+	nd.stop = sync.OnceFunc(func() { co.Close(); _ = store.Close(); _ = db.Close() })
+	nd.ref.c.Store(co)
+	t.Cleanup(nd.stop)
+}
+
+// replace wipes node id and starts it again empty, as a member removed,
+// wiped and added back: not a new cluster's member.
+func (tc *testCluster) replace(t *testing.T, id uint64) {
+	t.Helper()
+	nd := tc.nodes[id-1]
+	nd.stop()
+	tc.startNode(t, nd, false)
 }
 
 // down partitions node id away and tells every view it is dead.

@@ -90,6 +90,13 @@ type Config struct {
 	PaxosTick time.Duration
 	// DisablePaxos turns the compare-and-set path off.
 	DisablePaxos bool
+	// NewCluster says this node bootstraps a new cluster, so a store that
+	// never recorded its Paxos acceptor ranges may answer for its first
+	// ring's ranges at once: no acceptor answered for them before. Any
+	// other new store (a member that joined, or one wiped and added back)
+	// first catches up on the ranges' acceptor states from the other
+	// replicas (see recovery.go).
+	NewCluster bool
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Registerer receives metrics; nil means not registered.

@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cairndb/cairn/clock"
 	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/eventual/replica"
 	"github.com/cairndb/cairn/internal/metricsutil"
 	"github.com/cairndb/cairn/paxos"
+	"github.com/cairndb/cairn/ring"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -47,6 +47,8 @@ type paxosDriver struct {
 	nextID  atomic.Uint64
 	waiters map[uint64]chan paxos.Outcome // loop goroutine only
 	stats   atomic.Pointer[paxos.Stats]   // the proposer's counters, for metrics
+	guard   *acceptorGuard                // which ranges the acceptor may answer for
+	rm      *recoveryMetrics
 }
 
 // startPaxos creates the proposer under a fresh epoch and starts its loop.
@@ -67,8 +69,13 @@ func (c *Coordinator) startPaxos() error {
 	if err := c.registerPaxosStats(); err != nil {
 		return err
 	}
-	c.wg.Add(1)
+	c.px.guard = &acceptorGuard{}
+	if c.px.rm, err = newRecoveryMetrics(c.cfg.Registerer); err != nil {
+		return err
+	}
+	c.wg.Add(2)
 	go c.paxosLoop()
+	go c.recoveryLoop()
 	return nil
 }
 
@@ -200,6 +207,12 @@ func (c *Coordinator) routePaxos(from uint64, m paxos.Message) {
 // acceptorStep runs this node's acceptor on one message and answers once
 // the new state is as durable as the core demands.
 func (c *Coordinator) acceptorStep(from uint64, m paxos.Message) {
+	if m.Type != paxos.MsgCommit && !c.px.guard.mayAnswer(ring.HashKey([]byte(m.Key))) {
+		// This node has not caught up on the range's acceptor states yet
+		// (recovery.go): silence, as if the message were lost.
+		c.px.rm.refused.Inc()
+		return
+	}
 	var reply paxos.Message
 	st := object.Stamp{Replica: c.cfg.Store.ReplicaID(), TS: c.cfg.Clock.Now()}
 	err := c.cfg.Store.PaxosUpdate([]byte(m.Key), func(state []byte, o *object.Object) (replica.PaxosStep, error) {
@@ -221,14 +234,8 @@ func (c *Coordinator) acceptorStep(from uint64, m paxos.Message) {
 		}
 		step.State = paxos.EncodeAcceptorState(out.State)
 		step.Sync = out.MustSync
-		if cm := out.State.Committed; !cm.Ballot.IsZero() && !cm.Equal(cur.Committed) {
-			d, err := o.SetCommitted(st, cm.Origin.Time, clock.ReplicaID(cm.Origin.Node), cm.Value.Data, cm.Value.Present, cm.Value.DeadlineMs)
-			if err != nil {
-				return replica.PaxosStep{}, err
-			}
-			step.Delta = d
-		}
-		return step, nil
+		step.Delta, err = installCommit(o, st, cur, out.State)
+		return step, err
 	})
 	if err != nil {
 		c.m.peerReqs.WithLabelValues("paxos", "error").Inc()

@@ -65,7 +65,7 @@ func (c *Coordinator) HandleSnapshot(context.Context, uint64, []byte, io.Reader)
 }
 
 func isRequest(t msgType) bool {
-	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange || t == msgKeys || t == msgPurge
+	return t == msgMutate || t == msgApply || t == msgRead || t == msgTree || t == msgRange || t == msgKeys || t == msgPurge || t == msgAcceptors
 }
 
 func typeName(t msgType) string {
@@ -84,6 +84,8 @@ func typeName(t msgType) string {
 		return "keys"
 	case msgPurge:
 		return "purge"
+	case msgAcceptors:
+		return "acceptors"
 	}
 	return "response"
 }
@@ -122,6 +124,8 @@ func (c *Coordinator) serve(from uint64, m message) {
 		resp = c.serveRange(m.obj)
 	case msgKeys:
 		resp = c.serveKeys(m.obj)
+	case msgAcceptors:
+		resp = c.serveAcceptors(m.obj)
 	case msgPurge:
 		ok, err := c.cfg.Store.Purge(m.key, m.obj)
 		resp = message{err: errText(err), result: Result{OK: ok}}

@@ -27,6 +27,8 @@ const (
 	msgKeysResp
 	msgPurge // drop a tombstone if its state is still obj
 	msgPurgeResp
+	msgAcceptors // a page of a range's Paxos acceptor states (obj: cursor and ranges)
+	msgAcceptorsResp
 	numMsgTypes
 )
 
@@ -85,10 +87,10 @@ func (m *message) appendBinary(b []byte) []byte {
 		b = append(b, boolByte(m.result.OK))
 	case msgRead:
 		b = appendBytes(b, m.key)
-	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
+	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp, msgAcceptorsResp:
 		b = appendBytes(b, []byte(m.err))
 		b = appendBytes(b, m.obj)
-	case msgTree, msgRange, msgPaxos, msgKeys:
+	case msgTree, msgRange, msgPaxos, msgKeys, msgAcceptors:
 		b = appendBytes(b, m.obj)
 	}
 	return b
@@ -145,10 +147,10 @@ func decodeMessage(b []byte) (message, error) {
 		m.result.OK = d.byte() == 1
 	case msgRead:
 		m.key = d.bytes()
-	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp:
+	case msgReadResp, msgTreeResp, msgRangeResp, msgKeysResp, msgAcceptorsResp:
 		m.err = string(d.bytes())
 		m.obj = d.bytes()
-	case msgTree, msgRange, msgPaxos, msgKeys:
+	case msgTree, msgRange, msgPaxos, msgKeys, msgAcceptors:
 		m.obj = d.bytes()
 	}
 	if d.err == nil && len(d.b) != 0 {

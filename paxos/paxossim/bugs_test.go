@@ -69,3 +69,15 @@ func TestAcceptBelowPromiseIsCaughtByPorcupine(t *testing.T) {
 		o.Keys = 1
 	}, "NOT linearizable")
 }
+
+// A replaced acceptor that answers at once with its empty state forgets
+// the votes its predecessor cast: two of them in a row let a second value
+// be chosen where one already was.
+func TestReplacementWithoutRecoveryIsCaught(t *testing.T) {
+	caught(t, 400, func(o *Options) {
+		o.ReplacePercent = 100
+		o.Bugs.NoRecovery = true
+		o.Nemesis.CrashWeight = 8
+		o.Keys = 1
+	}, "two operations chosen", "accepted operation", "in the instance of", "NOT linearizable", "never chosen")
+}

@@ -230,6 +230,17 @@ func (c *Checker) transition(node sim.NodeID, key string, from, to paxos.Accepto
 	}
 }
 
+// replaced records that node's disk was wiped: what it promised and
+// accepted before is forgotten (the votes it cast still count towards what
+// was chosen), and the durability check starts again from nothing.
+func (c *Checker) replaced(node sim.NodeID) {
+	for id := range c.acc {
+		if id.node == node {
+			delete(c.acc, id)
+		}
+	}
+}
+
 // restarted checks, for every key node ever spoke about, that the state it
 // restarted with keeps every promise and acceptance it sent: what it said
 // was persisted before it was said.

@@ -40,6 +40,10 @@ type Result struct {
 	Net sim.NetStats
 	// Faults counts the nemesis' faults by kind.
 	Faults map[sim.FaultKind]int
+	// Replaced counts restarts that wiped the node (Options.ReplacePercent);
+	// Recovered the keys replaced nodes caught up on; RefusedRecovering
+	// the Prepares and Accepts they left unanswered meanwhile.
+	Replaced, Recovered, RefusedRecovering int
 }
 
 // cluster is one seeded run.
@@ -58,7 +62,9 @@ type cluster struct {
 	inflight int
 	// lastSeen is the last value observed per key, for CAS expectations.
 	lastSeen map[string]string
-	res      Result
+	// behind lists, per key, the replaced replicas not caught up yet.
+	behind map[string]map[sim.NodeID]bool
+	res    Result
 }
 
 // Run plays one seed: chaos for o.Steps events with clients running, a
@@ -95,7 +101,7 @@ func newCluster(seed uint64, o Options) (*cluster, error) {
 		cfg.TraceTail = o.TraceTail
 	}
 	c := &cluster{
-		opts: o, replicas: map[string][]paxos.NodeID{}, lastSeen: map[string]string{},
+		opts: o, replicas: map[string][]paxos.NodeID{}, lastSeen: map[string]string{}, behind: map[string]map[sim.NodeID]bool{},
 		res: Result{Messages: map[paxos.MsgType]int{}, Faults: map[sim.FaultKind]int{}},
 	}
 	// Each key's preference list is a random set of Replication nodes, so

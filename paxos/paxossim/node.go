@@ -48,6 +48,9 @@ type Node struct {
 	ticks int
 	calls map[uint64]*call
 	last  paxos.Stats // proposer stats already added to the cluster's
+	// recovering holds, for a replaced node, the keys it has not caught up
+	// on yet and the replicas merged so far.
+	recovering map[string]map[sim.NodeID]bool
 }
 
 // call is a client operation this node coordinates.
@@ -60,6 +63,17 @@ type call struct {
 func (c *cluster) start(h *sim.Host[paxos.Message]) sim.Node[paxos.Message] {
 	n := &Node{h: h, c: c, acc: map[string]paxos.AcceptorState{}, calls: map[uint64]*call{}}
 	d := h.Disk()
+	if c.opts.ReplacePercent > 0 && h.Incarnation() > 1 && h.Rand().IntN(100) < c.opts.ReplacePercent && c.mayReplace(h.ID()) {
+		c.replace(h)
+	}
+	if d.Exists(replacedFile) && !c.opts.Bugs.NoRecovery {
+		n.recovering = map[string]map[sim.NodeID]bool{}
+		for _, k := range c.keys {
+			if slices.Contains(c.replicas[k], paxos.NodeID(h.ID())) && !d.Exists(recoveredFile(k)) {
+				n.recovering[k] = map[sim.NodeID]bool{}
+			}
+		}
+	}
 	for _, name := range d.Names() {
 		key, ok := strings.CutPrefix(name, accFilePrefix)
 		if !ok {
@@ -133,6 +147,10 @@ func (n *Node) Deliver(from sim.NodeID, msg paxos.Message) {
 // acceptorStep runs the acceptor on m, persists as the output says (the
 // durability contract), then replies; Bugs break this on purpose.
 func (n *Node) acceptorStep(from sim.NodeID, m paxos.Message) {
+	if _, ok := n.recovering[m.Key]; ok && m.Type != paxos.MsgCommit {
+		n.c.res.RefusedRecovering++
+		return // not caught up: silence, as if the message were lost
+	}
 	s := n.acc[m.Key]
 	in := s
 	bugs := n.c.opts.Bugs
@@ -180,6 +198,7 @@ func (n *Node) Tick() {
 		return
 	}
 	n.ticks++
+	n.recover()
 	n.prop.Tick()
 	n.flush()
 	bound := n.c.opBoundTicks()

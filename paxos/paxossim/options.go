@@ -69,6 +69,13 @@ type Options struct {
 	// through it), so that a test can show that the linearizability check
 	// alone catches a defect.
 	PorcupineOnly bool
+	// ReplacePercent is the share (0..100) of restarts that replace the
+	// node instead: its disk is wiped, as a member removed, wiped and
+	// added back, and it answers no Prepare or Accept for a key until it
+	// has merged the acceptor states of paxos.RecoveryPeers of the key's
+	// other replicas (read directly from live nodes: the model of the
+	// pull, whose network the simulation does not cut).
+	ReplacePercent int
 	// Bugs are deliberate defects, for tests that prove the checks fail.
 	Bugs Bugs
 	// TraceTail overrides how many trace events a failure report shows.
@@ -84,6 +91,9 @@ type Bugs struct {
 	// on an Accept (it keeps the promise in its state, so no local check
 	// notices).
 	AcceptBelowPromise bool
+	// NoRecovery: a replaced node answers at once with its empty state,
+	// as if it bootstrapped a new cluster.
+	NoRecovery bool
 }
 
 // OptionsForSeed varies the configuration with the seed: 3, 5 or 7 nodes,
