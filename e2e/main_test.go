@@ -34,6 +34,7 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/cairn: %v\n%s", err, out)
 		return 1
 	}
+	defer removeImage()
 	return m.Run()
 }
 

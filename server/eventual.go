@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -77,7 +78,7 @@ func (n *Node) startEventual(reg prometheus.Registerer, memberID, clusterID uint
 	n.evMembers.refresh()
 	n.evCoord, err = coord.New(coord.Config{
 		LocalID: memberID, Store: n.evStore, Sender: n.evTransport,
-		Clock:      clock.NewHLC(clock.SystemClock{}, 500*time.Millisecond),
+		Clock:      clock.NewHLC(n.physical, 500*time.Millisecond),
 		Membership: n.evMembers, Replicas: cfg.EventualReplicas,
 		Trees: n.evTrees, AntiEntropyInterval: cfg.AntiEntropyInterval,
 		NewCluster: cfg.InitialClusterState == "new",
@@ -100,7 +101,8 @@ func (n *Node) startRESP(reg prometheus.Registerer) error {
 	if err != nil {
 		return err
 	}
-	svc := commands.New(commands.Config{Coordinator: n.evCoord, ReadLevel: level, WriteLevel: level, Info: func() []string {
+	now := func() time.Time { return time.Unix(0, n.physical.Now()) }
+	svc := commands.New(commands.Config{Coordinator: n.evCoord, ReadLevel: level, WriteLevel: level, Now: now, Info: func() []string {
 		return []string{fmt.Sprintf("cairn_member:%s", n.cfg.Name), fmt.Sprintf("cairn_version:%s", Version)}
 	}})
 	rcfg := resp.DefaultConfig()
@@ -303,4 +305,24 @@ func (m *eventualMembership) refresh() {
 	}
 	m.ring.Store(r)
 	m.ids.Store(&ids)
+}
+
+// eventualReadyHandler answers /eventual/ready: 200 once this node's
+// eventual tier has streamed its ranges and caught up on their Paxos
+// acceptor states since the last ring change (coord.CaughtUp), 503 with
+// what is pending before that. Replace members one at a time, each after
+// the previous one's /eventual/ready says ok.
+func (n *Node) eventualReadyHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if n.evCoord == nil {
+			http.Error(w, "the eventual tier is not running", http.StatusServiceUnavailable)
+			return
+		}
+		if err := n.evCoord.CaughtUp(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
 }

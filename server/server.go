@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cairndb/cairn/admin"
+	"github.com/cairndb/cairn/clock"
 	"github.com/cairndb/cairn/eventual/coord"
 	"github.com/cairndb/cairn/eventual/replica"
 	"github.com/cairndb/cairn/eventual/resp"
@@ -49,6 +50,10 @@ type Node struct {
 	peerSrv   *grpc.Server
 	clientSrv *grpc.Server
 	gossip    *gossipnet.Driver
+
+	// physical is the node's wall clock, skewed only by the clock-skew
+	// fault (/debug/clock, with --enable-fault-injection).
+	physical *clock.SkewedClock
 
 	// The eventual tier (eventual.go).
 	evStore     *replica.Store
@@ -89,7 +94,7 @@ func Start(cfg Config, log *slog.Logger) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &Node{cfg: cfg, log: log}
+	n := &Node{cfg: cfg, log: log, physical: clock.NewSkewedClock(clock.SystemClock{})}
 	if err := n.start(); err != nil {
 		n.Close()
 		return nil, err
@@ -229,9 +234,16 @@ func (n *Node) start() (err error) {
 		return err
 	}
 
-	handlers := map[string]http.Handler{"/members": n.membersHandler()}
+	handlers := map[string]http.Handler{"/members": n.membersHandler(), "/eventual/ready": n.eventualReadyHandler()}
 	if tcfg.Faults != nil {
 		handlers["/debug/faults"] = faultsHandler(tcfg.Faults)
+		handlers["/debug/clock"] = clockHandler(n.physical, n.log)
+		offset := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cairn", Name: "clock_injected_offset_seconds",
+			Help: "Offset the clock-skew fault adds to this node's wall clock (/debug/clock)."},
+			func() float64 { return n.physical.Offset().Seconds() })
+		if err := reg.Register(offset); err != nil {
+			return err
+		}
 	}
 	n.admin, err = admin.Start(admin.Config{
 		Addr: cfg.ListenHTTP, Gatherer: reg,

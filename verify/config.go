@@ -16,17 +16,22 @@ import (
 )
 
 // Targets are the cluster targets Config.Target accepts.
-var Targets = []string{"local", "netns", "attach"}
+var Targets = []string{"local", "netns", "docker", "attach"}
 
 // Config configures a run.
 type Config struct {
 	// Target is "local" (processes on loopback, faults through the
 	// fault hook), "netns" (processes in network namespaces, faults with
-	// iptables; root only) or "attach" (Endpoints).
+	// iptables; root only), "docker" (containers of Image on a Docker
+	// network of their own) or "attach" (Endpoints).
 	Target string
+	// Image is the docker target's cairn image (deploy/build-image.sh
+	// builds cairn:dev).
+	Image string
 	// Binary is the cairn binary to start (local and netns).
 	Binary string
-	// Nodes is the member count (local and netns), 1..cluster.MaxNodes.
+	// Nodes is the member count (local, netns and docker),
+	// 1..cluster.MaxNodes.
 	Nodes int
 	// Endpoints, HTTPAddrs and RedisAddrs name an attached cluster's
 	// members: client endpoints (required), admin addresses (network
@@ -70,6 +75,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Target:      "local",
+		Image:       "cairn:dev",
 		Nodes:       3,
 		Duration:    time.Minute,
 		Nemeses:     []nemesis.Kind{nemesis.Kill, nemesis.Pause, nemesis.Partition},
@@ -90,9 +96,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("target %q: want one of %s", c.Target, strings.Join(Targets, ", ")))
 	}
 	switch c.Target {
-	case "local", "netns":
-		if c.Binary == "" {
+	case "local", "netns", "docker":
+		if c.Binary == "" && c.Target != "docker" {
 			errs = append(errs, errors.New("a cairn binary is required to start members"))
+		}
+		if c.Image == "" && c.Target == "docker" {
+			errs = append(errs, errors.New("the docker target needs an image (deploy/build-image.sh builds cairn:dev)"))
 		}
 		if c.Nodes < 1 || c.Nodes > cluster.MaxNodes {
 			errs = append(errs, fmt.Errorf("nodes %d: want 1..%d", c.Nodes, cluster.MaxNodes))
@@ -147,6 +156,9 @@ func (c Config) Command() string {
 		}
 	} else {
 		args = append(args, "--nodes", fmt.Sprint(c.Nodes))
+	}
+	if c.Target == "docker" {
+		args = append(args, "--image", c.Image)
 	}
 	if c.ServerFlags != nil {
 		args = append(args, "--server-flags", fmt.Sprintf("%q", strings.Join(c.ServerFlags, " ")))

@@ -55,6 +55,9 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	}
 	passed := false
 	defer func() {
+		if d, ok := c.(*cluster.Docker); ok {
+			d.SaveLogs(filepath.Join(cfg.OutDir, "cluster"))
+		}
 		c.Close()
 		if l, ok := c.(*cluster.Local); ok && passed && !cfg.KeepData {
 			removeDataDirs(l.Dir())
@@ -189,6 +192,11 @@ func openCluster(cfg Config, log *slog.Logger) (cluster.Cluster, error) {
 		if err := cluster.NetnsAvailable(); err != nil {
 			return nil, fmt.Errorf("target netns: %w (use --target local)", err)
 		}
+	case "docker":
+		if err := cluster.DockerAvailable(); err != nil {
+			return nil, fmt.Errorf("target docker: %w (use --target local)", err)
+		}
+		return cluster.NewDocker(cluster.DockerConfig{Image: cfg.Image, Nodes: cfg.Nodes, ServerFlags: cfg.ServerFlags, Logger: log})
 	}
 	return cluster.NewLocal(cluster.LocalConfig{Binary: cfg.Binary, Nodes: cfg.Nodes, Dir: filepath.Join(cfg.OutDir, "cluster"),
 		KeepDir: true, ServerFlags: cfg.ServerFlags, Netns: cfg.Target == "netns", Logger: log})

@@ -40,11 +40,14 @@ fault timeline, writes an HTML report, and on failure the command that repeats t
 
 Targets: local (starts --nodes server processes on loopback; network faults through
 their /debug/faults hook), netns (each member in its own network namespace, faults
-with iptables; root only), attach (--endpoints of a running cluster).
+with iptables; root only), docker (containers of --image on a Docker network of their
+own: docker kill, docker pause, faults through the hook; build the image with
+deploy/build-image.sh), attach (--endpoints of a running cluster).
 
 Examples:
   cairn verify --time 1m
   cairn verify --target netns --time 30m --nemesis all --workload all --seed 7
+  bash deploy/build-image.sh && cairn verify --target docker --nemesis kill,pause,partition,clock
   cairn verify --target attach --endpoints 127.0.0.1:2379,127.0.0.1:12379,127.0.0.1:22379 --nemesis none`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -64,7 +67,7 @@ Examples:
 				seed = time.Now().UnixNano() % 1_000_000
 			}
 			cfg.Seed = uint64(seed)
-			if cfg.Binary == "" && cfg.Target != "attach" {
+			if cfg.Binary == "" && cfg.Target != "attach" && cfg.Target != "docker" {
 				if cfg.Binary, err = os.Executable(); err != nil {
 					return fmt.Errorf("finding this binary to start members: %w (use --binary)", err)
 				}
@@ -88,10 +91,11 @@ Examples:
 	}
 	cmd.SetContext(context.Background())
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Target, "target", d.Target, "local, netns or attach")
+	fl.StringVar(&cfg.Target, "target", d.Target, "local, netns, docker or attach")
+	fl.StringVar(&cfg.Image, "image", d.Image, "docker: the cairn image to run (deploy/build-image.sh builds cairn:dev)")
 	fl.IntVar(&cfg.Nodes, "nodes", d.Nodes, "members to start (local and netns)")
 	fl.DurationVar(&cfg.Duration, "time", d.Duration, "how long the workloads and the nemesis run")
-	fl.StringVar(&nemeses, "nemesis", nemesis.FormatKinds(d.Nemeses), "faults: kill, pause, partition, loss, delay, member, all, or none")
+	fl.StringVar(&nemeses, "nemesis", nemesis.FormatKinds(d.Nemeses), "faults: kill, pause, partition, loss, delay, member, clock, all, or none")
 	fl.StringVar(&workloads, "workload", strings.Join(d.Workloads, ","), "workloads: "+strings.Join(workload.Names, ", ")+", or all")
 	fl.Int64Var(&seed, "seed", 0, "seed of every choice the harness makes (default: from the clock, printed)")
 	fl.DurationVar(&cfg.Interval, "interval", d.Interval, "healthy time between faults (jittered ±50%)")

@@ -46,6 +46,7 @@ func (c *Coordinator) antiEntropyLoop() {
 			// now rather than over the next AntiEntropyInterval, as a
 			// bootstrapping Cassandra node streams its ranges.
 			fullPending = true
+			c.streaming.Store(true)
 		}
 		if fullPending {
 			// Until a whole pass succeeds: a peer down, cut off or still
@@ -55,6 +56,7 @@ func (c *Coordinator) antiEntropyLoop() {
 			c.log.Info("anti-entropy pass after a ring change", "took", time.Since(start), "err", err)
 			if err == nil {
 				fullPending = false
+				c.streaming.Store(false)
 			} else {
 				wait = 2 * time.Second
 				continue

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairndb/cairn/eventual/merkle"
@@ -34,6 +35,9 @@ type Coordinator struct {
 	serving  sync.RWMutex
 	isClosed bool
 	served   sync.WaitGroup
+	// streaming is set while the anti-entropy pass after a ring change
+	// has not completed (CaughtUp).
+	streaming atomic.Bool
 }
 
 // New starts a Coordinator. Close stops it.
@@ -51,6 +55,9 @@ func New(cfg Config) (*Coordinator, error) {
 	if c.metrics, err = merkle.NewMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
+	if err := c.registerCatchUp(); err != nil {
+		return nil, err
+	}
 	if !cfg.DisablePaxos {
 		if err := c.startPaxos(); err != nil {
 			return nil, err
@@ -61,6 +68,7 @@ func New(cfg Config) (*Coordinator, error) {
 	go c.gcLoop()
 	go c.sweepLoop()
 	if cfg.Trees != nil {
+		c.streaming.Store(true) // until the first pass
 		c.wg.Add(1)
 		go c.antiEntropyLoop()
 	}

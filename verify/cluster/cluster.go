@@ -1,10 +1,14 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // ErrUnsupported is returned by a lever the target does not have (process
@@ -140,4 +144,34 @@ type Network interface {
 	Apply(f Faults) error
 	// Describe names the mechanism ("fault hook", "iptables").
 	Describe() string
+}
+
+// memberIDs asks the cluster at endpoints for its member list (a few
+// tries) and returns each member's Raft ID by peer URL.
+func memberIDs(endpoints []string) (map[string]uint64, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	var list *clientv3.MemberListResponse
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		list, err = cli.MemberList(ctx)
+		cancel()
+		if err == nil || attempt == 5 {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("member list: %w", err)
+	}
+	ids := map[string]uint64{}
+	for _, m := range list.Members {
+		for _, u := range m.PeerURLs {
+			ids[u] = m.ID
+		}
+	}
+	return ids, nil
 }

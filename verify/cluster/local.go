@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,9 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // MaxNodes bounds a local cluster's size: more processes than this on a
@@ -416,34 +412,16 @@ func (l *Local) WaitReady(timeout time.Duration) error {
 // learnIDs asks the cluster for its member list and matches IDs to slots
 // by peer URL.
 func (l *Local) learnIDs() error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: l.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	ids, err := memberIDs(l.Endpoints())
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	var list *clientv3.MemberListResponse
-	for attempt := 0; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		list, err = cli.MemberList(ctx)
-		cancel()
-		if err == nil || attempt == 5 {
-			break
+	for _, p := range l.procs {
+		p.mu.Lock()
+		if id, ok := ids[p.mu.member.PeerURL]; ok {
+			p.mu.id = id
 		}
-		time.Sleep(time.Second)
-	}
-	if err != nil {
-		return fmt.Errorf("member list: %w", err)
-	}
-	for _, m := range list.Members {
-		for _, p := range l.procs {
-			p.mu.Lock()
-			for _, u := range m.PeerURLs {
-				if u == p.mu.member.PeerURL {
-					p.mu.id = m.ID
-				}
-			}
-			p.mu.Unlock()
-		}
+		p.mu.Unlock()
 	}
 	return nil
 }

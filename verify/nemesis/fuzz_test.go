@@ -25,7 +25,7 @@ func FuzzParseKinds(f *testing.F) {
 		}
 		seen := map[Kind]bool{}
 		for _, k := range ks {
-			if seen[k] || !strings.Contains(",kill,pause,partition,loss,delay,member,", ","+k.String()+",") {
+			if seen[k] || !strings.Contains(",kill,pause,partition,loss,delay,member,clock,", ","+k.String()+",") {
 				t.Fatalf("%q: bad or repeated kind %v in %v", s, k, ks)
 			}
 			seen[k] = true

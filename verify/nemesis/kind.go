@@ -16,12 +16,14 @@ const (
 	Loss
 	Delay
 	Member
+	// Clock moves members' wall clocks (the /debug/clock offset).
+	Clock
 )
 
 // AllKinds is every kind, in the order "all" expands to.
-var AllKinds = []Kind{Kill, Pause, Partition, Loss, Delay, Member}
+var AllKinds = []Kind{Kill, Pause, Partition, Loss, Delay, Member, Clock}
 
-var kindNames = map[Kind]string{Kill: "kill", Pause: "pause", Partition: "partition", Loss: "loss", Delay: "delay", Member: "member"}
+var kindNames = map[Kind]string{Kill: "kill", Pause: "pause", Partition: "partition", Loss: "loss", Delay: "delay", Member: "member", Clock: "clock"}
 
 // String returns the kind's flag name.
 func (k Kind) String() string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -107,20 +109,53 @@ func (n *Nemesis) ensureMember(ctx context.Context, v int) error {
 			return fmt.Errorf("join: %w", err)
 		}
 	}
-	if !me.IsLearner {
-		return nil
-	}
-	// The promotion is refused until the learner has caught up.
-	if err := retryFor(ctx, memberStepTimeout, func(cctx context.Context) error {
-		_, err := cli.MemberPromote(cctx, me.ID)
-		if errors.Is(err, rpctypes.ErrMemberNotLearner) {
-			return nil
+	if me.IsLearner {
+		// The promotion is refused until the learner has caught up.
+		if err := retryFor(ctx, memberStepTimeout, func(cctx context.Context) error {
+			_, err := cli.MemberPromote(cctx, me.ID)
+			if errors.Is(err, rpctypes.ErrMemberNotLearner) {
+				return nil
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("promote: %w", err)
 		}
-		return err
-	}); err != nil {
-		return fmt.Errorf("promote: %w", err)
+	}
+	// As an operator must: the change is done when the new member also
+	// holds the eventual tier's data (its ranges streamed, its Paxos
+	// acceptor caught up), or the next replacement could take away the
+	// last copy of a write.
+	if err := n.waitEventualCaughtUp(ctx, v); err != nil {
+		return fmt.Errorf("eventual tier: %w", err)
 	}
 	return nil
+}
+
+// waitEventualCaughtUp waits until member v's /eventual/ready answers
+// 200. A member without an admin address, or one that does not serve the
+// endpoint (404), is not waited for.
+func (n *Nemesis) waitEventualCaughtUp(ctx context.Context, v int) error {
+	addr := n.c.Member(v).HTTPAddr
+	if addr == "" {
+		return nil
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	return retryFor(ctx, memberStepTimeout, func(cctx context.Context) error {
+		req, err := http.NewRequestWithContext(cctx, http.MethodGet, "http://"+addr+"/eventual/ready", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	})
 }
 
 // findPeer returns the member whose peer URLs include peer.

@@ -79,6 +79,12 @@ func New(c cluster.Cluster, clock func() time.Duration, cfg Config) (*Nemesis, e
 		switch {
 		case k.network() && c.Network() == nil:
 			return nil, fmt.Errorf("nemesis %s needs network faults, which %s lacks", k, c.Describe())
+		case k == Clock:
+			for i := range c.Size() {
+				if c.Member(i).HTTPAddr == "" {
+					return nil, fmt.Errorf("nemesis clock needs every member's admin address (and --enable-fault-injection); %s has none", c.Member(i).Name)
+				}
+			}
 		case !k.network() && attached:
 			return nil, fmt.Errorf("nemesis %s needs process control, which an attached cluster lacks", k)
 		case k == Member && c.Size() < 3:
@@ -241,6 +247,8 @@ func (n *Nemesis) inject(ctx context.Context, f Fault) (int, func() error) {
 			desc = fmt.Sprintf("delay the peer packets of %s by %v", names(targets), f.Delay)
 		}
 		return n.network(f.Kind, desc, faults)
+	case Clock:
+		return n.skew(ctx, f, f.Targets(leader), names)
 	case Member:
 		v := f.Targets(leader)[0]
 		i := n.begin(Member, fmt.Sprintf("replace %s: remove, wipe, re-add as a learner on a new peer URL, promote", name(v)))
@@ -249,6 +257,46 @@ func (n *Nemesis) inject(ctx context.Context, f Fault) (int, func() error) {
 		return i, nil
 	}
 	panic(fmt.Sprintf("nemesis: unknown kind %v", f.Kind))
+}
+
+// skew moves the targets' clocks by f.Skew (each a little differently, so
+// that two skewed members disagree too) and returns the undo.
+func (n *Nemesis) skew(ctx context.Context, f Fault, targets []int, names func([]int) string) (int, func() error) {
+	i := n.begin(Clock, fmt.Sprintf("skew the wall clock of %s by %v", names(targets), f.Skew))
+	var skewed []int
+	var errs []error
+	for j, t := range targets {
+		if n.c.State(t) != cluster.Running {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := cluster.SetClockOffset(cctx, n.c.Member(t).HTTPAddr, f.Skew+time.Duration(j)*f.Skew/4)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		skewed = append(skewed, t)
+	}
+	if err := errors.Join(errs...); err != nil {
+		n.end(i, err)
+	}
+	return i, func() error { return n.unskew(skewed) }
+}
+
+// unskew sets the members' clock offsets back to 0 (a member restarted
+// meanwhile already runs without one).
+func (n *Nemesis) unskew(members []int) error {
+	var errs []error
+	for _, t := range members {
+		if n.c.State(t) != cluster.Running {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, cluster.SetClockOffset(ctx, n.c.Member(t).HTTPAddr, 0))
+		cancel()
+	}
+	return errors.Join(errs...)
 }
 
 // network applies faults and returns the undo that heals them.
@@ -287,6 +335,13 @@ func (n *Nemesis) Heal(ctx context.Context, timeout time.Duration) error {
 	}
 	if net := n.c.Network(); net != nil {
 		errs = append(errs, net.Apply(cluster.Faults{}))
+	}
+	if slices.Contains(n.cfg.Kinds, Clock) {
+		var all []int
+		for i := range n.c.Size() {
+			all = append(all, i)
+		}
+		errs = append(errs, n.unskew(all))
 	}
 	if _, attached := n.c.(*cluster.Attached); !attached {
 		var all []int

@@ -19,13 +19,14 @@ type Fault struct {
 	// Shape: for kill one, leader, majority or all; for pause one or
 	// leader; for partition isolate, leader, majority, bridge,
 	// one-way-in, one-way-out or ring; for loss and delay one or all;
-	// for member one or leader.
+	// for member one or leader; for clock one, leader or majority.
 	Shape string
 	// Perm is a permutation of the member indexes.
 	Perm []int
-	// Loss is a drop probability; Delay a delay.
+	// Loss is a drop probability; Delay a delay; Skew a clock offset.
 	Loss  float64
 	Delay time.Duration
+	Skew  time.Duration
 }
 
 // Step is one round of the schedule: Wait with a healthy cluster, then
@@ -122,6 +123,15 @@ func (p *Planner) fault(k Kind) Fault {
 		f.Delay = time.Duration(10+p.rng.IntN(190)) * time.Millisecond
 	case Member:
 		f.Shape = p.pick("one", "leader")
+	case Clock:
+		// Within the HLC's 500 ms max offset (peers accept the member's
+		// messages, its timestamps run ahead or behind) and beyond it
+		// (peers refuse them), either way; a majority now and then.
+		f.Shape = p.pick("one", "leader", "majority")
+		f.Skew = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 800 * time.Millisecond, 3 * time.Second}[p.rng.IntN(4)]
+		if p.rng.IntN(2) == 0 {
+			f.Skew = -f.Skew
+		}
 	}
 	return f
 }
