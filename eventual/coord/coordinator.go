@@ -26,6 +26,7 @@ type Coordinator struct {
 	pend    pending
 	px      *paxosDriver
 	sem     chan struct{}
+	local   chan localJob // store requests for the workers (local.go)
 	closed  chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -56,6 +57,7 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
+	c.startLocal()
 	c.wg.Add(3)
 	go c.handoffLoop()
 	go c.gcLoop()
@@ -95,6 +97,7 @@ func (c *Coordinator) Close() {
 		c.serving.Unlock()
 	})
 	c.wg.Wait()
+	c.dropQueuedLocal()
 	c.served.Wait()
 }
 

@@ -244,6 +244,27 @@ func (s *Store) Get(key []byte) (object.Object, error) {
 	return o, err
 }
 
+// GetEncoded returns the stored encoding of key's Object (the zero
+// Object's if there is none), for a peer that asked for it: a cached
+// encoding is returned without a decode and re-encode. The caller must not
+// modify the result.
+func (s *Store) GetEncoded(key []byte) ([]byte, error) {
+	s.m.reads.Inc()
+	if v, ok := s.cache.get(key); ok && v != nil {
+		return v, nil
+	}
+	v, closer, err := s.db.Get(objectKey(nil, ring.HashKey(key), key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return object.Object{}.AppendBinary(nil), nil
+	}
+	if err != nil {
+		s.m.errors.WithLabelValues("read").Inc()
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
 // get reads and decodes key's Object (at pk). With locked set (the caller
 // holds the key's stripe lock) it also fills the cache and returns the
 // encoding (nil when there is none; the caller must not modify it).
@@ -335,6 +356,13 @@ func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
 		err = s.sync()
 	}
 	return changed, err
+}
+
+// ApplyUnsynced is Apply without the wait for durability: the caller must
+// call Sync before it counts the merge as durable. A peer's batch of deltas
+// is applied this way and synced once.
+func (s *Store) ApplyUnsynced(key []byte, delta object.Object) (bool, error) {
+	return s.apply(key, delta)
 }
 
 // ApplyMany merges several keys' states (an anti-entropy page) and syncs

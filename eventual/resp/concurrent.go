@@ -12,7 +12,8 @@ import (
 // into the connection's stream in command order. Commands whose keys
 // overlap an earlier command still running, and every other command, wait
 // for the earlier ones first: the connection behaves as if its commands ran
-// in order, as Redis promises.
+// in order, as Redis promises. A Concurrent command with nothing in flight
+// before it and no input behind it runs inline (dispatch).
 
 // future is a Concurrent command in flight.
 type future struct {
