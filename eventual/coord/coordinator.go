@@ -97,6 +97,7 @@ func (c *Coordinator) Close() {
 		c.serving.Unlock()
 	})
 	c.wg.Wait()
+	c.failPending()
 	c.dropQueuedLocal()
 	c.served.Wait()
 }
@@ -219,19 +220,33 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	res.Delta = delta
 	need := level.Need(len(prefs))
 	enc := delta.AppendBinary(nil)
-	type sent struct {
-		call    *call
-		replica uint64 // the replica the write is for
-		hinted  bool
+	// Each replica's answer comes back through a callback (startThen):
+	// the write goes on after W answered, and only a real failure of a
+	// replica may leave a hint for it.
+	calls := 0
+	results := make(chan bool, len(prefs))
+	ship := func(to, replica uint64, hinted bool) {
+		calls++
+		c.startThen(to, message{typ: msgApply, key: key, obj: enc, hintFor: hintFor(hinted, replica)}, func(ans message) {
+			ok := ans.typ == msgApplyResp && ans.err == ""
+			if !ok {
+				// The write reaches the replica later. Storing the hint
+				// syncs: off the goroutine that delivered the answer.
+				hint := func() { c.keepHint(replica, key, delta) }
+				c.background(hint, hint)
+			} else if hinted {
+				c.m.hints.WithLabelValues("sloppy").Inc()
+			}
+			results <- ok
+		})
 	}
-	var calls []sent
 	fb := 0
 	for _, p := range prefs {
 		if p == c.cfg.LocalID {
 			continue
 		}
 		if c.alive(p) {
-			calls = append(calls, sent{c.start(p, message{typ: msgApply, key: key, obj: enc}), p, false})
+			ship(p, p, false)
 			continue
 		}
 		// Sloppy quorum: the next live node outside the preference list
@@ -240,7 +255,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 			fb++
 		}
 		if fb < len(fallbacks) {
-			calls = append(calls, sent{c.start(fallbacks[fb], message{typ: msgApply, key: key, obj: enc, hintFor: p}), p, true})
+			ship(fallbacks[fb], p, true)
 			fb++
 			continue
 		}
@@ -253,22 +268,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	} else {
 		acks = 1
 	}
-	results := make(chan bool, len(calls))
-	for _, s := range calls {
-		c.background(func() {
-			// Not the request's ctx: the write goes on after W answered, and
-			// only a real failure of this replica may leave a hint.
-			ans := c.wait(context.Background(), s.call)
-			ok := ans.typ == msgApplyResp && ans.err == ""
-			if !ok {
-				c.keepHint(s.replica, key, delta) // the write reaches the replica later
-			} else if s.hinted {
-				c.m.hints.WithLabelValues("sloppy").Inc()
-			}
-			results <- ok
-		}, func() { results <- false })
-	}
-	for answered := 0; acks < need && answered < len(calls); answered++ {
+	for answered := 0; acks < need && answered < calls; answered++ {
 		if <-results {
 			acks++
 		}
@@ -277,6 +277,15 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 		return res, &UnavailableError{Op: "write", Level: level, Need: need, Answered: acks, Replicas: len(prefs)}
 	}
 	return res, nil
+}
+
+// hintFor is msgApply's hintFor: the replica a stand-in keeps the write
+// for, or 0 when the receiver is the replica.
+func hintFor(hinted bool, replica uint64) uint64 {
+	if hinted {
+		return replica
+	}
+	return 0
 }
 
 // keepHint stores a write for a replica that did not take it.
@@ -332,9 +341,8 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			answers <- readAnswer{t, o, err}
 			return
 		}
-		cl := c.start(t, message{typ: msgRead, key: key})
-		c.background(func() {
-			ans := c.wait(context.Background(), cl) // late answers feed background repair
+		// Late answers feed background repair; answers has room for all.
+		c.startThen(t, message{typ: msgRead, key: key}, func(ans message) {
 			a := readAnswer{from: t}
 			if ans.typ != msgReadResp || ans.err != "" {
 				a.err = fmt.Errorf("replica %x: %s", t, ans.err)
@@ -342,7 +350,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 				a.obj, a.err = object.Decode(ans.obj)
 			}
 			answers <- a
-		}, func() { answers <- readAnswer{from: t, err: ErrClosed} })
+		})
 	}
 	// Ask R replicas; now and then (ReadRepairChance) all of them, so that
 	// reads repair replicas beyond the R they need.
