@@ -16,7 +16,7 @@ type pending struct {
 }
 
 type pendingCall struct {
-	done     chan message   // nil for a call made with startThen
+	done     chan message  // nil for a call made with startThen
 	then     func(message) // startThen's callback
 	deadline int64         // Unix nanoseconds
 }
