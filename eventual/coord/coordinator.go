@@ -374,12 +374,20 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			continue
 		}
 		got = append(got, a)
-		merged.Merge(a.obj)
+		if need == 1 {
+			// The only answer needed is the merge: no copy, and nothing
+			// among the answers to repair (late ones are, below).
+			merged = a.obj
+		} else {
+			merged.Merge(a.obj)
+		}
 	}
 	if len(got) < need {
 		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(got), Replicas: len(prefs)}
 	}
-	c.repair(ctx, key, merged, got, "sync")
+	if need > 1 {
+		c.repair(ctx, key, merged, got, "sync")
+	}
 	if rest := asked - received; rest > 0 {
 		mc := merged.Clone()
 		c.background(func() { c.repairLate(key, mc, got, answers, rest) }, func() {})
