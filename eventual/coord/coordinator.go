@@ -195,7 +195,7 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 			}
 			return Result{}, fmt.Errorf("%w: replica %x did not answer in time; the write may or may not have been applied", ErrTimeout, p)
 		}
-		res := ans.result
+		res := Result{N: ans.result.N, OK: ans.result.OK}
 		if d, derr := object.Decode(ans.obj); derr == nil {
 			res.Delta = d
 		}

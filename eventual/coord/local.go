@@ -144,6 +144,6 @@ func (c *Coordinator) serveStore(m message) (message, bool) {
 		return message{err: errText(err), obj: enc}, false
 	default: // msgPurge
 		ok, err := c.cfg.Store.Purge(m.key, m.obj)
-		return message{err: errText(err), result: Result{OK: ok}}, false
+		return message{err: errText(err), result: wireResult{OK: ok}}, false
 	}
 }

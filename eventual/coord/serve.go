@@ -57,16 +57,26 @@ func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
 		}
 		c.m.inFlight.Inc()
 		if isLocal(m.typ) {
+			if job.reqs == nil {
+				job.reqs = make([]message, 0, len(frames))
+			}
 			job.reqs = append(job.reqs, m)
 			continue
 		}
-		// Close waits for the requests being served, so that none touches
-		// the store after it is closed.
-		c.background(func() {
-			defer func() { <-c.sem; c.m.inFlight.Dec() }()
-			c.serve(from, m)
-		}, func() { <-c.sem; c.m.inFlight.Dec() })
+		c.serveAsync(from, m)
 	}
+}
+
+// serveAsync serves a request that is not a store request on a goroutine
+// of its own. (A function of its own so that only these requests' messages
+// escape to the heap, not every message decoded.)
+func (c *Coordinator) serveAsync(from uint64, m message) {
+	// Close waits for the requests being served, so that none touches
+	// the store after it is closed.
+	c.background(func() {
+		defer func() { <-c.sem; c.m.inFlight.Dec() }()
+		c.serve(from, m)
+	}, func() { <-c.sem; c.m.inFlight.Dec() })
 }
 
 // HandleSnapshot implements transport.Handler; the eventual channel sends
@@ -110,7 +120,7 @@ func (c *Coordinator) serve(from uint64, m message) {
 		// disagrees that it is a replica: forwarding again could loop.
 		res, err := c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
 		cancel()
-		resp = message{result: res, err: errText(err), obj: res.Delta.AppendBinary(nil)}
+		resp = message{result: wireResult{N: res.N, OK: res.OK}, err: errText(err), obj: res.Delta.AppendBinary(nil)}
 	case msgTree:
 		resp = c.serveTree(m.obj)
 	case msgRange:
