@@ -111,7 +111,7 @@ func (s *Service) read(r *resp.Request, key []byte) (object.Object, error) {
 	if err != nil {
 		return o, err
 	}
-	return se.seen.merge(key, o), nil
+	return se.seen.keep(key, o), nil
 }
 
 // replyErr writes err in Redis's form: typed errors carry their own code

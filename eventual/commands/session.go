@@ -54,12 +54,43 @@ func (c *seenCache) merge(key []byte, o object.Object) object.Object {
 		c.order.MoveToFront(e)
 		return ent.obj.Clone()
 	}
-	ent := &seenEntry{key: string(key), obj: o.Clone()}
+	c.insert(key, o.Clone())
+	return o
+}
+
+// keep is merge for a read's state, which it takes over instead of
+// copying: o must be the caller's own and is not to be changed afterwards;
+// the caller may read the result until its command ends. That is safe
+// because the cache changes an entry only for a later use of its key by
+// the same connection, and a connection runs the commands on one key in
+// order (resp's Concurrent commands wait for earlier ones on their keys).
+// A command that reads a key and then writes it (GETSET) must be done with
+// what it read before it writes.
+func (c *seenCache) keep(key []byte, o object.Object) object.Object {
+	if c == nil || c.max <= 0 {
+		return o
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[string(key)]; ok {
+		ent := e.Value.(*seenEntry)
+		o.Merge(ent.obj)
+		ent.obj = o
+		c.order.MoveToFront(e)
+		return o
+	}
+	c.insert(key, o)
+	return o
+}
+
+// insert adds a key not in the cache, evicting the least recently used
+// one beyond max. The caller holds c.mu.
+func (c *seenCache) insert(key []byte, o object.Object) {
+	ent := &seenEntry{key: string(key), obj: o}
 	c.byKey[ent.key] = c.order.PushFront(ent)
 	if c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
 		delete(c.byKey, last.Value.(*seenEntry).key)
 	}
-	return o
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -387,5 +388,36 @@ func TestAntiEntropyRepairsWhatNothingElseDid(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestUnansweredApplyLeavesAHint: a replica that the views still think
+// alive but that never answers gets the write later, from the hint its
+// coordinator kept when the apply failed (the callback path of startThen).
+func TestUnansweredApplyLeavesAHint(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := tctx(t)
+	tc.faults.Partition(3)
+	if _, err := tc.nodes[0].co.Write(ctx, []byte("k"), Op{Code: OpSet, Value: []byte("v")}, LevelOne); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the request timeout: the apply to node 3 failed
+	if o, _ := tc.nodes[2].store.Get([]byte("k")); o.Visible(time.Now().UnixMilli()) {
+		t.Fatal("the partitioned replica got the write")
+	}
+	if !slices.Contains(tc.nodes[0].store.HintTargets(), 3) {
+		t.Fatalf("the coordinator holds hints for %v, not for node 3", tc.nodes[0].store.HintTargets())
+	}
+	tc.faults.Heal()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		o, _ := tc.nodes[2].store.Get([]byte("k"))
+		if v, ok, _ := o.Get(time.Now().UnixMilli()); ok && string(v) == "v" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no hint was kept for the replica that did not answer")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

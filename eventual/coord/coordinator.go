@@ -27,6 +27,7 @@ type Coordinator struct {
 	pend    pending
 	px      *paxosDriver
 	sem     chan struct{}
+	local   chan localJob // store requests for the workers (local.go)
 	closed  chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -63,6 +64,7 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
+	c.startLocal()
 	c.wg.Add(3)
 	go c.handoffLoop()
 	go c.gcLoop()
@@ -103,6 +105,8 @@ func (c *Coordinator) Close() {
 		c.serving.Unlock()
 	})
 	c.wg.Wait()
+	c.failPending()
+	c.dropQueuedLocal()
 	c.served.Wait()
 }
 
@@ -199,7 +203,7 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 			}
 			return Result{}, fmt.Errorf("%w: replica %x did not answer in time; the write may or may not have been applied", ErrTimeout, p)
 		}
-		res := ans.result
+		res := Result{N: ans.result.N, OK: ans.result.OK}
 		if d, derr := object.Decode(ans.obj); derr == nil {
 			res.Delta = d
 		}
@@ -224,19 +228,33 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	res.Delta = delta
 	need := level.Need(len(prefs))
 	enc := delta.AppendBinary(nil)
-	type sent struct {
-		call    *call
-		replica uint64 // the replica the write is for
-		hinted  bool
+	// Each replica's answer comes back through a callback (startThen):
+	// the write goes on after W answered, and only a real failure of a
+	// replica may leave a hint for it.
+	calls := 0
+	results := make(chan bool, len(prefs))
+	ship := func(to, replica uint64, hinted bool) {
+		calls++
+		c.startThen(to, message{typ: msgApply, key: key, obj: enc, hintFor: hintFor(hinted, replica)}, func(ans message) {
+			ok := ans.typ == msgApplyResp && ans.err == ""
+			if !ok {
+				// The write reaches the replica later. Storing the hint
+				// syncs: off the goroutine that delivered the answer.
+				hint := func() { c.keepHint(replica, key, delta) }
+				c.background(hint, hint)
+			} else if hinted {
+				c.m.hints.WithLabelValues("sloppy").Inc()
+			}
+			results <- ok
+		})
 	}
-	var calls []sent
 	fb := 0
 	for _, p := range prefs {
 		if p == c.cfg.LocalID {
 			continue
 		}
 		if c.alive(p) {
-			calls = append(calls, sent{c.start(p, message{typ: msgApply, key: key, obj: enc}), p, false})
+			ship(p, p, false)
 			continue
 		}
 		// Sloppy quorum: the next live node outside the preference list
@@ -245,7 +263,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 			fb++
 		}
 		if fb < len(fallbacks) {
-			calls = append(calls, sent{c.start(fallbacks[fb], message{typ: msgApply, key: key, obj: enc, hintFor: p}), p, true})
+			ship(fallbacks[fb], p, true)
 			fb++
 			continue
 		}
@@ -258,22 +276,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 	} else {
 		acks = 1
 	}
-	results := make(chan bool, len(calls))
-	for _, s := range calls {
-		c.background(func() {
-			// Not the request's ctx: the write goes on after W answered, and
-			// only a real failure of this replica may leave a hint.
-			ans := c.wait(context.Background(), s.call)
-			ok := ans.typ == msgApplyResp && ans.err == ""
-			if !ok {
-				c.keepHint(s.replica, key, delta) // the write reaches the replica later
-			} else if s.hinted {
-				c.m.hints.WithLabelValues("sloppy").Inc()
-			}
-			results <- ok
-		}, func() { results <- false })
-	}
-	for answered := 0; acks < need && answered < len(calls); answered++ {
+	for answered := 0; acks < need && answered < calls; answered++ {
 		if <-results {
 			acks++
 		}
@@ -282,6 +285,15 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 		return res, &UnavailableError{Op: "write", Level: level, Need: need, Answered: acks, Replicas: len(prefs)}
 	}
 	return res, nil
+}
+
+// hintFor is msgApply's hintFor: the replica a stand-in keeps the write
+// for, or 0 when the receiver is the replica.
+func hintFor(hinted bool, replica uint64) uint64 {
+	if hinted {
+		return replica
+	}
+	return 0
 }
 
 // keepHint stores a write for a replica that did not take it.
@@ -337,9 +349,8 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			answers <- readAnswer{t, o, err}
 			return
 		}
-		cl := c.start(t, message{typ: msgRead, key: key})
-		c.background(func() {
-			ans := c.wait(context.Background(), cl) // late answers feed background repair
+		// Late answers feed background repair; answers has room for all.
+		c.startThen(t, message{typ: msgRead, key: key}, func(ans message) {
 			a := readAnswer{from: t}
 			if ans.typ != msgReadResp || ans.err != "" {
 				a.err = fmt.Errorf("replica %x: %s", t, ans.err)
@@ -347,7 +358,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 				a.obj, a.err = object.Decode(ans.obj)
 			}
 			answers <- a
-		}, func() { answers <- readAnswer{from: t, err: ErrClosed} })
+		})
 	}
 	// Ask R replicas; now and then (ReadRepairChance) all of them, so that
 	// reads repair replicas beyond the R they need.
@@ -371,12 +382,20 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 			continue
 		}
 		got = append(got, a)
-		merged.Merge(a.obj)
+		if need == 1 {
+			// The only answer needed is the merge: no copy, and nothing
+			// among the answers to repair (late ones are, below).
+			merged = a.obj
+		} else {
+			merged.Merge(a.obj)
+		}
 	}
 	if len(got) < need {
 		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(got), Replicas: len(prefs)}
 	}
-	c.repair(ctx, key, merged, got, "sync")
+	if need > 1 {
+		c.repair(ctx, key, merged, got, "sync")
+	}
 	if rest := asked - received; rest > 0 {
 		mc := merged.Clone()
 		c.background(func() { c.repairLate(key, mc, got, answers, rest) }, func() {})

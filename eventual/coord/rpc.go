@@ -16,8 +16,9 @@ type pending struct {
 }
 
 type pendingCall struct {
-	done     chan message
-	deadline int64 // Unix nanoseconds
+	done     chan message  // nil for a call made with startThen
+	then     func(message) // startThen's callback
+	deadline int64         // Unix nanoseconds
 }
 
 // errNotSent is the error of a call whose frame the transport refused: the
@@ -36,18 +37,40 @@ type call struct {
 // refuses fails the call at once.
 func (c *Coordinator) start(to uint64, m message) *call {
 	ch := make(chan message, 1)
-	deadline := time.Now().Add(c.cfg.RequestTimeout).UnixNano()
+	return &call{to: to, id: c.send(to, m, pendingCall{done: ch}), done: ch}
+}
+
+// startThen sends m to peer to and calls then with the answer (or a
+// synthesized failure) exactly once, on the goroutine that has it: the
+// transport's, the sweeper's, Close's, or this one's if the transport
+// refused the frame. then must not block. It costs no goroutine and no
+// channel, where start and wait cost both.
+func (c *Coordinator) startThen(to uint64, m message, then func(message)) {
+	c.send(to, m, pendingCall{then: then})
+}
+
+// send registers pc and sends m as its request; it returns the call's id.
+func (c *Coordinator) send(to uint64, m message, pc pendingCall) uint64 {
+	pc.deadline = time.Now().Add(c.cfg.RequestTimeout).UnixNano()
 	c.pend.mu.Lock()
 	c.pend.next++
 	id := c.pend.next
-	c.pend.calls[id] = pendingCall{done: ch, deadline: deadline}
+	c.pend.calls[id] = pc
 	c.pend.mu.Unlock()
+	// Checked after registering: a call registered after Close's
+	// failPending sees closed here, so none is left pending for good.
+	select {
+	case <-c.closed:
+		c.finish(id, message{err: ErrClosed.Error()})
+		return id
+	default:
+	}
 	m.id = id
 	m.clock = c.cfg.Clock.Now()
 	if !c.cfg.Sender.Send(to, m.appendBinary(nil)) {
 		c.finish(id, message{err: errNotSent})
 	}
-	return &call{to: to, id: id, done: ch}
+	return id
 }
 
 // finish delivers an answer to a pending call, if it is still pending.
@@ -56,8 +79,26 @@ func (c *Coordinator) finish(id uint64, m message) {
 	pc, ok := c.pend.calls[id]
 	delete(c.pend.calls, id)
 	c.pend.mu.Unlock()
-	if ok {
+	switch {
+	case !ok:
+	case pc.then != nil:
+		pc.then(m)
+	default:
 		pc.done <- m
+	}
+}
+
+// failPending fails every call still pending; Close calls it once the
+// sweeper has stopped, so that every startThen callback runs.
+func (c *Coordinator) failPending() {
+	c.pend.mu.Lock()
+	ids := make([]uint64, 0, len(c.pend.calls))
+	for id := range c.pend.calls {
+		ids = append(ids, id)
+	}
+	c.pend.mu.Unlock()
+	for _, id := range ids {
+		c.finish(id, message{err: "timed out"})
 	}
 }
 

@@ -5,14 +5,21 @@ import (
 	"errors"
 	"io"
 
-	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/paxos"
 )
 
 // HandleFrames implements transport.Handler: answers are delivered to their
-// calls; requests are served on their own goroutines, at most MaxInFlight
-// at once (beyond that they are dropped, and their senders time out).
+// calls; requests to the store are handed to the workers (local.go), one
+// job per batch, and the others are served on their own goroutines; at
+// most MaxInFlight requests at once (beyond that they are dropped, and
+// their senders time out).
 func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
+	job := localJob{from: from}
+	defer func() {
+		if len(job.reqs) > 0 {
+			c.enqueueLocal(job)
+		}
+	}()
 	for _, f := range frames {
 		m, err := decodeMessage(f)
 		if err != nil {
@@ -48,14 +55,28 @@ func (c *Coordinator) HandleFrames(from uint64, frames [][]byte) {
 			c.m.peerReqs.WithLabelValues(typeName(m.typ), "dropped").Inc()
 			continue
 		}
-		// Close waits for the requests being served, so that none touches
-		// the store after it is closed.
 		c.m.inFlight.Inc()
-		c.background(func() {
-			defer func() { <-c.sem; c.m.inFlight.Dec() }()
-			c.serve(from, m)
-		}, func() { <-c.sem; c.m.inFlight.Dec() })
+		if isLocal(m.typ) {
+			if job.reqs == nil {
+				job.reqs = make([]message, 0, len(frames))
+			}
+			job.reqs = append(job.reqs, m)
+			continue
+		}
+		c.serveAsync(from, m)
 	}
+}
+
+// serveAsync serves a request that is not a store request on a goroutine
+// of its own. (A function of its own so that only these requests' messages
+// escape to the heap, not every message decoded.)
+func (c *Coordinator) serveAsync(from uint64, m message) {
+	// Close waits for the requests being served, so that none touches
+	// the store after it is closed.
+	c.background(func() {
+		defer func() { <-c.sem; c.m.inFlight.Dec() }()
+		c.serve(from, m)
+	}, func() { <-c.sem; c.m.inFlight.Dec() })
 }
 
 // HandleSnapshot implements transport.Handler; the eventual channel sends
@@ -90,7 +111,7 @@ func typeName(t msgType) string {
 	return "response"
 }
 
-// serve answers one peer request.
+// serve answers one peer request that is not a store request (isLocal).
 func (c *Coordinator) serve(from uint64, m message) {
 	var resp message
 	switch m.typ {
@@ -101,23 +122,7 @@ func (c *Coordinator) serve(from uint64, m message) {
 		// disagrees that it is a replica: forwarding again could loop.
 		res, err := c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
 		cancel()
-		resp = message{result: res, err: errText(err), obj: res.Delta.AppendBinary(nil)}
-	case msgApply:
-		d, err := object.Decode(m.obj)
-		if err == nil {
-			if m.hintFor != 0 && m.hintFor != c.cfg.LocalID {
-				err = c.cfg.Store.AddHint(m.hintFor, m.key, d, timeNow())
-			} else {
-				_, err = c.cfg.Store.Apply(m.key, d)
-			}
-		}
-		resp = message{err: errText(err)}
-	case msgRead:
-		o, err := c.cfg.Store.Get(m.key)
-		resp = message{err: errText(err)}
-		if err == nil {
-			resp.obj = o.AppendBinary(nil)
-		}
+		resp = message{result: wireResult{N: res.N, OK: res.OK}, err: errText(err), obj: res.Delta.AppendBinary(nil)}
 	case msgTree:
 		resp = c.serveTree(m.obj)
 	case msgRange:
@@ -126,9 +131,6 @@ func (c *Coordinator) serve(from uint64, m message) {
 		resp = c.serveKeys(m.obj)
 	case msgAcceptors:
 		resp = c.serveAcceptors(m.obj)
-	case msgPurge:
-		ok, err := c.cfg.Store.Purge(m.key, m.obj)
-		resp = message{err: errText(err), result: Result{OK: ok}}
 	}
 	result := "ok"
 	if resp.err != "" {

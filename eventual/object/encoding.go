@@ -42,9 +42,7 @@ func (x Object) AppendBinary(b []byte) []byte {
 			return
 		}
 		present |= 1 << slot
-		body := enc(nil)
-		b = binary.AppendUvarint(b, uint64(len(body)))
-		b = append(b, body...)
+		b = appendPrefixed(b, enc)
 	}
 	put(slotKinds, x.kinds.IsZero(), x.kinds.AppendBinary)
 	put(slotType, x.typ.IsZero(), x.typ.AppendBinary)
@@ -54,6 +52,21 @@ func (x Object) AppendBinary(b []byte) []byte {
 	put(slotHash, x.hash.IsZero(), x.hash.AppendBinary)
 	put(slotTTL, x.ttl.IsZero(), x.ttl.AppendBinary)
 	b[presentAt] = present
+	return b
+}
+
+// appendPrefixed appends what enc appends, preceded by its length as a
+// uvarint. The body is encoded in place and moved up by the length's size,
+// rather than encoded into a buffer of its own and copied.
+func appendPrefixed(b []byte, enc func([]byte) []byte) []byte {
+	start := len(b)
+	b = enc(b)
+	n := len(b) - start
+	var pre [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(pre[:], uint64(n))
+	b = append(b, pre[:k]...)
+	copy(b[start+k:], b[start:start+n])
+	copy(b[start:], pre[:k])
 	return b
 }
 

@@ -28,8 +28,15 @@ func (x *Object) prepare(st Stamp, k Kind, overwrite bool) (Object, error) {
 		if j == k && x.kinds.Contains(j.tag()) {
 			continue
 		}
-		d.kinds.Merge(x.kinds.Remove(j.tag()))
-		d.Merge(x.clearData(j))
+		// Merging a zero delta changes nothing but costs a full merge of
+		// every slot: skip it (the common case, a write of the key's own
+		// kind, removes nothing).
+		if rm := x.kinds.Remove(j.tag()); !rm.IsZero() {
+			d.kinds.Merge(rm)
+		}
+		if c := x.clearData(j); !c.IsZero() {
+			d.Merge(c)
+		}
 	}
 	add, err := x.kinds.Add(st.Replica, k.tag())
 	if err != nil {
@@ -71,7 +78,9 @@ func (x *Object) deleteAll(st Stamp) Object {
 	var d Object
 	d.kinds = x.kinds.Clear()
 	for k := Counter; k <= Hash; k++ {
-		d.Merge(x.clearData(k))
+		if c := x.clearData(k); !c.IsZero() {
+			d.Merge(c)
+		}
 	}
 	if t, err := x.clearTTL(st); err == nil { // a nil value is never too large
 		d.ttl = t

@@ -152,6 +152,9 @@ func (x Object) Tombstone(nowMs int64) bool { return !x.IsZero() && !x.Visible(n
 // has none: no deadline written, or a PERSIST (or a SET that cleared the
 // TTL) among the concurrent latest ones.
 func (x Object) Deadline() (int64, bool) {
+	if x.ttl.Len() == 0 { // most keys: spare Values its sorted copy
+		return 0, false
+	}
 	vals := x.ttl.Values()
 	if len(vals) == 0 {
 		return 0, false

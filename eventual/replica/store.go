@@ -39,8 +39,8 @@ type Config struct {
 	// SyncPeriodic mode (default 10ms).
 	Sync         SyncMode
 	SyncInterval time.Duration
-	// CacheBytes bounds the cache of recent objects' encodings (default
-	// 64 MiB; negative turns it off).
+	// CacheBytes bounds the cache of recent objects' encodings and
+	// decoded states (default 64 MiB; negative turns it off).
 	CacheBytes int
 	// MaxHintsPerTarget bounds the hints held for one node (default
 	// 1,000,000). Past it new hints are dropped and counted.
@@ -244,16 +244,47 @@ func (s *Store) Get(key []byte) (object.Object, error) {
 	return o, err
 }
 
+// GetEncoded returns the stored encoding of key's Object (the zero
+// Object's if there is none), for a peer that asked for it: a cached
+// encoding is returned without a decode and re-encode. The caller must not
+// modify the result.
+func (s *Store) GetEncoded(key []byte) ([]byte, error) {
+	s.m.reads.Inc()
+	if v, ok := s.cache.get(key); ok && v != nil {
+		return v, nil
+	}
+	v, closer, err := s.db.Get(objectKey(nil, ring.HashKey(key), key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return object.Object{}.AppendBinary(nil), nil
+	}
+	if err != nil {
+		s.m.errors.WithLabelValues("read").Inc()
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
 // get reads and decodes key's Object (at pk). With locked set (the caller
 // holds the key's stripe lock) it also fills the cache and returns the
-// encoding (nil when there is none; the caller must not modify it).
+// encoding (nil when there is none; the caller must not modify it), and
+// the Object returned may be the cache's decoded state, now the caller's:
+// the cache has it again only if the caller's write passes it back
+// (write's o).
 func (s *Store) get(key, pk []byte, locked bool) (object.Object, []byte, error) {
-	if v, ok := s.cache.get(key); ok {
-		o, err := object.Decode(v)
-		if err != nil {
-			return object.Object{}, nil, err
+	if locked {
+		// The decoded state, if cached, becomes the caller's to change.
+		if v, o, decoded, ok := s.cache.take(key); decoded {
+			return o, v, nil
+		} else if ok {
+			o, err := object.Decode(v)
+			return o, v, err
 		}
-		return o, v, nil
+	} else if o, ok := s.cache.getObject(key); ok {
+		return o, nil, nil
+	} else if v, ok := s.cache.get(key); ok {
+		o, err := object.Decode(v)
+		return o, nil, err
 	}
 	v, closer, err := s.db.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -319,7 +350,7 @@ func (s *Store) mutate(key []byte, fn func(o *object.Object) (object.Object, err
 		s.m.writes.WithLabelValues("noop").Inc()
 		return delta, false, nil
 	}
-	if err := s.put(t, pk, key, before, o); err != nil {
+	if err := s.write(t, pk, key, before, o.AppendBinary(make([]byte, 0, len(before)+64)), &o); err != nil {
 		return object.Object{}, false, err
 	}
 	s.m.writes.WithLabelValues("local").Inc()
@@ -335,6 +366,13 @@ func (s *Store) Apply(key []byte, delta object.Object) (bool, error) {
 		err = s.sync()
 	}
 	return changed, err
+}
+
+// ApplyUnsynced is Apply without the wait for durability: the caller must
+// call Sync before it counts the merge as durable. A peer's batch of deltas
+// is applied this way and synced once.
+func (s *Store) ApplyUnsynced(key []byte, delta object.Object) (bool, error) {
+	return s.apply(key, delta)
 }
 
 // ApplyMany merges several keys' states (an anti-entropy page) and syncs
@@ -367,12 +405,12 @@ func (s *Store) apply(key []byte, delta object.Object) (bool, error) {
 		return false, err
 	}
 	o.Merge(delta)
-	after := o.AppendBinary(nil)
+	after := o.AppendBinary(make([]byte, 0, len(before)+64))
 	if bytes.Equal(after, before) {
 		s.m.writes.WithLabelValues("noop").Inc()
 		return false, nil
 	}
-	if err := s.write(t, pk, key, before, after); err != nil {
+	if err := s.write(t, pk, key, before, after, &o); err != nil {
 		return false, err
 	}
 	s.m.writes.WithLabelValues("peer").Inc()
@@ -395,21 +433,21 @@ func (s *Store) sync() error {
 	return nil
 }
 
-func (s *Store) put(t ring.Token, pk, key, before []byte, o object.Object) error {
-	return s.write(t, pk, key, before, o.AppendBinary(nil))
-}
-
 // write stores an encoded Object and tells the Observer. The caller holds
-// the key's stripe lock.
-func (s *Store) write(t ring.Token, pk, key, before, after []byte) error {
+// the key's stripe lock. o, if not nil, is after decoded: the cache keeps
+// it, and the caller must not use it afterwards.
+func (s *Store) write(t ring.Token, pk, key, before, after []byte, o *object.Object) error {
 	var done func(key, before, after []byte, ok bool)
 	if s.cfg.Observer != nil {
 		done = s.cfg.Observer.BeginWrite(t)
 	}
 	err := s.db.Set(pk, after, s.writeOp)
-	if err == nil {
+	switch {
+	case err == nil && o != nil:
+		s.cache.putDecoded(key, after, *o)
+	case err == nil:
 		s.cache.put(key, after)
-	} else {
+	default:
 		s.cache.drop(key)
 	}
 	if done != nil {

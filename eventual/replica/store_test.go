@@ -195,10 +195,27 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Apply(k, d); err != nil {
+			if i%4 == 1 { // as a peer's batch is applied: unsynced, then one Sync
+				if _, err := s.ApplyUnsynced(k, d); err != nil {
+					t.Fatal(err)
+				}
+				err = s.Sync()
+			} else {
+				_, err = s.Apply(k, d)
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
+		if i%10 == 0 {
+			if err := s.AddHint(9, k, object.Object{}, time.UnixMilli(1000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The last hint, with no write after it to sync it along.
+	if err := s.AddHint(9, []byte("last"), object.Object{}, time.UnixMilli(1000)); err != nil {
+		t.Fatal(err)
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
 	db2 := openDB(t, crashed)
@@ -208,6 +225,9 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 		if err != nil || !o.Visible(1000) {
 			t.Fatalf("key %d lost by the power cut (err %v)", i, err)
 		}
+	}
+	if hs, err := s2.Hints(9, 100); err != nil || len(hs) != 11 {
+		t.Fatalf("%d of 11 hints survived the power cut (err %v)", len(hs), err)
 	}
 	if s2.ReplicaID() == s.ReplicaID() {
 		t.Fatal("the store kept its replica id after a power cut")

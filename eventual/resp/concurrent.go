@@ -12,7 +12,8 @@ import (
 // into the connection's stream in command order. Commands whose keys
 // overlap an earlier command still running, and every other command, wait
 // for the earlier ones first: the connection behaves as if its commands ran
-// in order, as Redis promises.
+// in order, as Redis promises. A Concurrent command with nothing in flight
+// before it and no input behind it runs inline (dispatch).
 
 // future is a Concurrent command in flight.
 type future struct {
@@ -25,8 +26,8 @@ type future struct {
 	keys  []string
 }
 
-// dispatchConcurrent starts cmd on its own goroutine if it may run beside
-// the commands in flight, and reports whether it did.
+// dispatchConcurrent starts cmd on a goroutine of its own (a runner) if it
+// may run beside the commands in flight, and reports whether it did.
 func (s *Server) dispatchConcurrent(c *Conn, args [][]byte, cmd *Command) bool {
 	keys := cmd.Keys(nil, args)
 	for _, k := range keys {
@@ -54,10 +55,10 @@ func (s *Server) dispatchConcurrent(c *Conn, args [][]byte, cmd *Command) bool {
 	req := &Request{Conn: c, Args: own, Cmd: cmd}
 	c.futures = append(c.futures, f)
 	c.lastCmd.Store(cmd)
-	go func() {
+	s.run.run(func() {
 		defer close(f.done)
 		s.handler.ServeRESP(f.w, req)
-	}()
+	})
 	if len(c.futures) >= s.cfg.MaxPipeline {
 		s.drain(c)
 	}

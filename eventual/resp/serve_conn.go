@@ -88,7 +88,12 @@ func (s *Server) dispatch(c *Conn, args [][]byte) {
 	// starts where the previous one's ended, unless a read or a flush
 	// came between: one read per command, and the command's parse counts.
 	cmd := s.lookup(args[0])
-	if cmd != nil && cmd.Concurrent && c.authed && cmd.builtin == nil && ArityOK(cmd.Arity, len(args)) {
+	// A Concurrent command runs inline when there is nothing to overlap it
+	// with: no command in flight and no more input read (an unpipelined
+	// client). That saves its goroutine, its copy of the arguments and its
+	// private Writer.
+	if cmd != nil && cmd.Concurrent && c.authed && cmd.builtin == nil && ArityOK(cmd.Arity, len(args)) &&
+		(len(c.futures) > 0 || c.rd.Buffered() > 0) {
 		s.dispatchConcurrent(c, args, cmd)
 		return
 	}

@@ -49,6 +49,7 @@ type Server struct {
 	otherMetrics   cmdMetrics
 
 	wbufs  sync.Pool // write buffers of WriteBufferBytes
+	run    *runners  // goroutines of Concurrent commands
 	nextID atomic.Uint64
 	// closing is set first thing in Close; connections check it between
 	// commands and before each read.
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		run:       newRunners(),
 		cfg:       cfg,
 		handler:   cfg.Handler,
 		log:       cfg.Logger,
@@ -189,6 +191,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.run.close()
 	return err
 }
 
