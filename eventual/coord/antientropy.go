@@ -159,13 +159,16 @@ func (c *Coordinator) syncArc(a *arcTree, peer uint64) error {
 	var pulled, pushed int
 	for _, r := range ranges {
 		tr := ring.TokenRange{Start: ring.Token(r.Start), End: ring.Token(r.End)}
-		n, err := c.pullRange(ctx, peer, tr)
-		pulled += n
+		// Push before pull: after a pull this node would send back
+		// everything it just received (a whole arc, for a node that
+		// joined empty).
+		n, err := c.pushRange(ctx, peer, tr)
+		pushed += n
 		if err != nil {
 			return err
 		}
-		n, err = c.pushRange(ctx, peer, tr)
-		pushed += n
+		n, err = c.pullRange(ctx, peer, tr)
+		pulled += n
 		if err != nil {
 			return err
 		}
@@ -213,22 +216,36 @@ func (c *Coordinator) pullRange(ctx context.Context, peer uint64, r ring.TokenRa
 	}
 }
 
-// pushRange sends this node's entries of r to the peer.
+// pushWindow bounds the merges a push has outstanding at a peer: enough
+// to keep the link busy, few enough not to overflow the peer's request
+// queue (MaxInFlight) alongside its clients' writes.
+const pushWindow = 128
+
+// pushRange sends this node's entries of r to the peer, at most
+// pushWindow unanswered at a time, and returns how many it sent.
 func (c *Coordinator) pushRange(ctx context.Context, peer uint64, r ring.TokenRange) (int, error) {
-	var calls []*call
-	err := c.cfg.Store.Scan(r, func(e replica.Entry) bool {
-		calls = append(calls, c.start(peer, message{typ: msgApply, key: append([]byte(nil), e.Key...), obj: append([]byte(nil), e.Encoded...)}))
-		return len(calls) < 100_000
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, cl := range calls {
-		if ans := c.wait(ctx, cl); ans.err != "" {
-			return len(calls), fmt.Errorf("push to %x: %s", peer, ans.err)
+	var window []*call
+	sent := 0
+	var failed error
+	drain := func(keep int) {
+		for len(window) > keep {
+			if ans := c.wait(ctx, window[0]); ans.err != "" && failed == nil {
+				failed = fmt.Errorf("push to %x: %s", peer, ans.err)
+			}
+			window = window[1:]
 		}
 	}
-	return len(calls), nil
+	err := c.cfg.Store.Scan(r, func(e replica.Entry) bool {
+		window = append(window, c.start(peer, message{typ: msgApply, key: append([]byte(nil), e.Key...), obj: append([]byte(nil), e.Encoded...)}))
+		sent++
+		drain(pushWindow - 1)
+		return failed == nil && ctx.Err() == nil
+	})
+	drain(0)
+	if err != nil {
+		return sent, err
+	}
+	return sent, failed
 }
 
 // serveTree answers a Merkle exchange request from this node's tree of the
