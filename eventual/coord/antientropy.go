@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/cairndb/cairn/eventual/merkle"
@@ -26,6 +27,7 @@ func (c *Coordinator) antiEntropyLoop() {
 	next := 0
 	wait := time.Duration(0)
 	fullPending := false // a ring change's full pass has not completed yet
+	var synced map[arcPeer]bool // the pass's exchanges that succeeded
 	for {
 		select {
 		case <-c.closed:
@@ -46,14 +48,16 @@ func (c *Coordinator) antiEntropyLoop() {
 			// now rather than over the next AntiEntropyInterval, as a
 			// bootstrapping Cassandra node streams its ranges.
 			fullPending = true
+			synced = map[arcPeer]bool{}
 			c.streaming.Store(true)
 		}
 		if fullPending {
-			// Until a whole pass succeeds: a peer down, cut off or still
-			// on the old ring fails it, and the next try comes soon.
+			// Until every exchange of the pass has succeeded: a peer
+			// down, cut off or still on the old ring fails some, and the
+			// next try, soon, redoes only those.
 			start := time.Now()
-			err := c.SyncArcs()
-			c.log.Info("anti-entropy pass after a ring change", "took", time.Since(start), "err", err)
+			left, err := c.syncArcsOnce(synced)
+			c.log.Info("anti-entropy pass after a ring change", "took", time.Since(start), "exchanges_left", left, "err", err)
 			if err == nil {
 				fullPending = false
 				c.streaming.Store(false)
@@ -89,20 +93,77 @@ func (c *Coordinator) antiEntropyLoop() {
 // SyncArcs runs one anti-entropy exchange for every arc with every live
 // replica, now (tests and operators: a full repair).
 func (c *Coordinator) SyncArcs() error {
+	_, err := c.syncArcsOnce(map[arcPeer]bool{})
+	return err
+}
+
+// arcPeer names one exchange of a pass: an arc with one of its replicas.
+type arcPeer struct {
+	arc  ring.TokenRange
+	peer uint64
+}
+
+// passParallelism is how many exchanges of a full pass run at once: a
+// ring has hundreds of arcs, each exchange takes a few round trips, and
+// one at a time a pass over a loaded cluster took minutes.
+const passParallelism = 8
+
+// syncArcsOnce runs the exchanges of a full pass that are not in done yet,
+// with every live replica of every arc, passParallelism at a time, adds
+// those that succeed to done, and returns how many failed, with the first
+// few errors.
+func (c *Coordinator) syncArcsOnce(done map[arcPeer]bool) (int, error) {
 	if c.cfg.Trees == nil {
-		return errors.New("eventual: anti-entropy is off (no Trees)")
+		return 0, errors.New("eventual: anti-entropy is off (no Trees)")
 	}
-	var errs []error
+	type job struct {
+		a *arcTree
+		k arcPeer
+	}
+	var jobs []job
 	for _, a := range c.cfg.Trees.current().arcs {
 		for _, p := range a.peers {
-			if c.cfg.Membership.Alive(p) {
-				if err := c.syncArc(a, p); err != nil {
-					errs = append(errs, err)
-				}
+			k := arcPeer{a.arc, p}
+			if !done[k] && c.cfg.Membership.Alive(p) {
+				jobs = append(jobs, job{a, k})
 			}
 		}
 	}
-	return errors.Join(errs...)
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		next = make(chan job)
+	)
+	for range min(passParallelism, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				err := c.syncArc(j.a, j.k.peer)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					done[j.k] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case next <- j:
+		case <-c.closed:
+		}
+	}
+	close(next)
+	wg.Wait()
+	failed := len(errs)
+	if failed > 3 { // the first few say enough
+		errs = append(errs[:3], fmt.Errorf("and %d more", failed-3))
+	}
+	return failed, errors.Join(errs...)
 }
 
 // syncArc compares arc a with peer and repairs the ranges that differ, in
