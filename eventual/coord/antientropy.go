@@ -26,7 +26,7 @@ func (c *Coordinator) antiEntropyLoop() {
 	var built *ring.Ring
 	next := 0
 	wait := time.Duration(0)
-	fullPending := false // a ring change's full pass has not completed yet
+	fullPending := false        // a ring change's full pass has not completed yet
 	var synced map[arcPeer]bool // the pass's exchanges that succeeded
 	for {
 		select {
