@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -19,15 +20,7 @@ func spansOf(rs []ring.TokenRange) spans {
 	for _, r := range rs {
 		out = appendRangeSpans(out, r)
 	}
-	slices.SortFunc(out, func(a, b span) int {
-		switch {
-		case a.lo < b.lo:
-			return -1
-		case a.lo > b.lo:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
 	merged := out[:0]
 	for _, s := range out {
 		if n := len(merged); n > 0 && (merged[n-1].hi == math.MaxUint64 || s.lo <= merged[n-1].hi+1) {
