@@ -18,6 +18,7 @@ type metrics struct {
 	compactFailures prometheus.Counter
 	latestHits      prometheus.Counter
 	latestMisses    prometheus.Counter
+	indexAbsent     prometheus.Counter
 	funcs           []prometheus.Collector
 }
 
@@ -27,6 +28,7 @@ type gauges struct {
 	rev        func() float64
 	compactRev func() float64
 	dbBytes    func() float64
+	indexKeys  func() float64
 }
 
 func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
@@ -48,6 +50,8 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 			Name: "latest_cache_hits_total", Help: "Puts that found the key's previous record in the latest-record cache."}),
 		latestMisses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "latest_cache_misses_total", Help: "Puts that had to seek the key's previous record."}),
+		indexAbsent: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "key_index_absent_total", Help: "Puts of a new key that the live-key index answered without a seek."}),
 	}
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help}, f)
@@ -56,6 +60,7 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 		gauge("keys", "Live keys at the current revision.", g.keys),
 		gauge("revision", "Current revision.", g.rev),
 		gauge("compact_revision", "Revision of the last compaction (-1: none).", g.compactRev),
+		gauge("key_index_keys", "Keys in the in-memory live-key index (0 when it is not in use).", g.indexKeys),
 		gauge("db_bytes", "Approximate on-disk bytes of the store's key range (Pebble's estimate).", g.dbBytes),
 	}
 	if reg == nil {
@@ -80,5 +85,5 @@ func (m *metrics) unregister() {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return append([]prometheus.Collector{m.writeSeconds, m.rangeSeconds, m.compactSeconds,
-		m.compactedTotal, m.compactFailures, m.latestHits, m.latestMisses}, m.funcs...)
+		m.compactedTotal, m.compactFailures, m.latestHits, m.latestMisses, m.indexAbsent}, m.funcs...)
 }

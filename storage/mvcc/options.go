@@ -38,6 +38,10 @@ type Options struct {
 	// LatestCacheBytes bounds the cache of recently written keys' newest
 	// records that spares a Put its LSM seek; 0 disables it.
 	LatestCacheBytes int
+	// KeyIndexMaxKeys bounds the in-memory set of live keys that spares a
+	// Put of a new key its LSM seek (see keyIndex); past it the set is
+	// dropped until the next Open or Restore. 0 disables it.
+	KeyIndexMaxKeys int
 	// OnCommit, if set, is called after every write transaction that
 	// changed something, with the new revision and its events in
 	// sub-revision order; see WriteTxn.End for the contract.
@@ -63,6 +67,8 @@ const (
 	MaxRestoreBatchBytes = 1 << 30
 	// MaxLatestCacheBytes bounds LatestCacheBytes.
 	MaxLatestCacheBytes = 16 << 30
+	// MaxKeyIndexKeys bounds KeyIndexMaxKeys.
+	MaxKeyIndexKeys = 1 << 30
 )
 
 // DefaultOptions returns the defaults:
@@ -73,7 +79,10 @@ const (
 //     deletes per batch;
 //   - RestoreBatchBytes 4 MiB: big enough to amortize commits, small
 //     enough to keep the memtable from spiking;
-//   - LatestCacheBytes 64 MiB: the hot keys of a put load, values included.
+//   - LatestCacheBytes 64 MiB: the hot keys of a put load, values included;
+//   - KeyIndexMaxKeys 8Mi: about 60 bytes plus the key's length each, so
+//     under a GiB for 8 million short keys (etcd keeps every key in memory
+//     too, with more per key).
 func DefaultOptions() Options {
 	return Options{
 		KeyPrefix:            DefaultKeyPrefix,
@@ -82,6 +91,7 @@ func DefaultOptions() Options {
 		CompactionBatchLimit: 1000,
 		RestoreBatchBytes:    4 << 20,
 		LatestCacheBytes:     64 << 20,
+		KeyIndexMaxKeys:      8 << 20,
 	}
 }
 
@@ -100,6 +110,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: CompactionBatchLimit %d outside [1, %d]", ErrInvalidOptions, o.CompactionBatchLimit, MaxCompactionBatchLimit)
 	case o.LatestCacheBytes < 0 || o.LatestCacheBytes > MaxLatestCacheBytes:
 		return fmt.Errorf("%w: LatestCacheBytes %d outside [0, %d]", ErrInvalidOptions, o.LatestCacheBytes, MaxLatestCacheBytes)
+	case o.KeyIndexMaxKeys < 0 || o.KeyIndexMaxKeys > MaxKeyIndexKeys:
+		return fmt.Errorf("%w: KeyIndexMaxKeys %d outside [0, %d]", ErrInvalidOptions, o.KeyIndexMaxKeys, MaxKeyIndexKeys)
 	case o.RestoreBatchBytes < MinRestoreBatchBytes || o.RestoreBatchBytes > MaxRestoreBatchBytes:
 		return fmt.Errorf("%w: RestoreBatchBytes %d outside [%d, %d]", ErrInvalidOptions, o.RestoreBatchBytes, MinRestoreBatchBytes, MaxRestoreBatchBytes)
 	}

@@ -95,7 +95,11 @@ func (s *Store) Restore(r io.Reader) (SnapshotInfo, error) {
 		return SnapshotInfo{}, err
 	}
 	if err := s.flip(old, nl, m); err != nil {
+		s.index.drop() // which state is live is not known
 		return SnapshotInfo{}, err
+	}
+	if err := s.index.rebuild(s.db, nl); err != nil {
+		s.log.Warn("key index not rebuilt after restore; puts of new keys will seek", "err", err)
 	}
 	s.log.Info("restored snapshot", "revision", m.rev, "consistent_index", m.consistentIndex, "records", count)
 	return SnapshotInfo{ConsistentIndex: m.consistentIndex, Revision: m.rev, CompactRevision: m.compactRev, Records: count}, nil

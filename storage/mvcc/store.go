@@ -28,6 +28,8 @@ type Store struct {
 	writeMu sync.Mutex
 	// latest caches keys' newest records for the writer (under writeMu).
 	latest *latestCache
+	// index is the set of live keys (see keyIndex), also under writeMu.
+	index *keyIndex
 
 	mu struct {
 		sync.RWMutex
@@ -73,6 +75,7 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		stopc:           make(chan struct{}),
 		compactorExited: make(chan struct{}),
 		latest:          newLatestCache(opts.LatestCacheBytes),
+		index:           newKeyIndex(opts.KeyIndexMaxKeys),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -83,6 +86,9 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.mu.layout, s.mu.meta = l, m
+	if err := s.index.rebuild(db, l); err != nil {
+		return nil, err
+	}
 	if s.metrics, err = newMetrics(opts.Registerer, s.gauges()); err != nil {
 		return nil, err
 	}
@@ -94,7 +100,7 @@ func Open(db *pebble.DB, opts Options) (*Store, error) {
 	}
 	go s.compactor()
 	s.log.Info("opened", "revision", m.rev, "compact_revision", m.compactRev,
-		"consistent_index", m.consistentIndex, "keys", m.keys)
+		"consistent_index", m.consistentIndex, "keys", m.keys, "key_index", s.index.complete)
 	return s, nil
 }
 
@@ -277,6 +283,7 @@ func (s *Store) gauges() gauges {
 			}
 			return float64(n)
 		},
+		indexKeys: func() float64 { return float64(s.index.size.Load()) },
 	}
 }
 

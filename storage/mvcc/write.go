@@ -162,13 +162,18 @@ func (w *WriteTxn) DeleteRange(key, end []byte) (deleted []*mvccpb.KeyValue, err
 }
 
 // latest returns key's newest record as this transaction sees it: from
-// the latest-record cache when the transaction has not changed the key,
-// else (and on a miss) from the batch and the LSM.
+// the latest-record cache or the key index when the transaction has not
+// changed the key, else (and when neither knows) from the batch and the
+// LSM.
 func (w *WriteTxn) latest(key []byte) (*mvccpb.KeyValue, error) {
 	if _, changed := w.touched[string(key)]; !changed {
 		if kv, ok := w.s.latest.get(key); ok {
 			w.s.metrics.latestHits.Inc()
 			return kv, nil
+		}
+		if w.s.index.absent(key) {
+			w.s.metrics.indexAbsent.Inc()
+			return nil, nil
 		}
 		w.s.metrics.latestMisses.Inc()
 	}
@@ -257,8 +262,10 @@ func (w *WriteTxn) End(consistentIndex uint64) (int64, error) {
 	for _, ev := range w.events { // in order: a key's last event wins
 		if ev.Type == mvccpb.Event_PUT {
 			w.s.latest.set(ev.Kv.Key, ev.Kv)
+			w.s.index.put(ev.Kv.Key)
 		} else {
 			w.s.latest.set(ev.Kv.Key, nil)
+			w.s.index.remove(ev.Kv.Key)
 		}
 	}
 	if len(w.events) > 0 && w.s.opts.OnCommit != nil {

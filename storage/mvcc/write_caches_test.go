@@ -10,29 +10,29 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestLatestCacheIsInvisible runs one random history (puts, deletes,
-// transactions, aborts, compactions, restores)
-// (each touching a key once, as etcd allows) against stores whose
-// latest-record cache is off, tiny (so it evicts all the time) and large,
-// and requires identical answers: every Put's
-// previous record, every event, and the final state.
-func TestLatestCacheIsInvisible(t *testing.T) {
+// TestLatestCacheAndKeyIndexAreInvisible runs one random history (puts,
+// deletes, transactions, aborts, compactions, restores) (each touching a
+// key once, as etcd allows) against a store with neither the latest-record
+// cache nor the key index (every Put seeks), and stores with a tiny cache
+// (evicting all the time), a large one, a key index that keeps passing its
+// limit, and both. It requires identical answers: every Put's previous
+// record, every event, and the final state.
+func TestLatestCacheAndKeyIndexAreInvisible(t *testing.T) {
+	type config struct{ cacheBytes, indexKeys int }
+	configs := []config{{0, 0}, {300, 0}, {64 << 20, 0}, {0, 2}, {0, 1 << 20}, {300, 1 << 20}}
 	rapid.Check(t, func(rt *rapid.T) {
-		sizes := []int{0, 300, 64 << 20}
-		stores := make([]*Store, len(sizes))
-		for i, size := range sizes {
+		stores := make([]*Store, len(configs))
+		events := make([][]string, len(configs))
+		for i, c := range configs {
 			opts := testOptions()
-			opts.LatestCacheBytes = size
-			stores[i] = openStore(t, openDB(t, vfs.NewMem()), opts)
-		}
-		var events [3][]string
-		for i := range len(sizes) {
+			opts.LatestCacheBytes, opts.KeyIndexMaxKeys = c.cacheBytes, c.indexKeys
 			idx := i
-			stores[idx].opts.OnCommit = func(_ int64, evs []*mvccpb.Event) {
+			opts.OnCommit = func(_ int64, evs []*mvccpb.Event) {
 				for _, ev := range evs {
 					events[idx] = append(events[idx], describeEvent(ev))
 				}
 			}
+			stores[i] = openStore(t, openDB(t, vfs.NewMem()), opts)
 		}
 		key := rapid.SampledFrom([]string{"a", "b", "c", "d"})
 		steps := rapid.IntRange(1, 60).Draw(rt, "steps")
@@ -41,22 +41,21 @@ func TestLatestCacheIsInvisible(t *testing.T) {
 			k1, k2 := key.Draw(rt, "k1"), key.Draw(rt, "k2")
 			value := []byte(rapid.StringMatching(`[a-z]{0,40}`).Draw(rt, "v"))
 			compactTo := rapid.Int64Range(1, 100).Draw(rt, "compact")
-			var outs []string
-			for _, s := range stores {
-				outs = append(outs, applyStep(s, op, k1, k2, value, compactTo))
-			}
-			if outs[0] != outs[1] || outs[0] != outs[2] {
-				rt.Fatalf("op %d on %s/%s: no cache %q, tiny cache %q, large cache %q", op, k1, k2, outs[0], outs[1], outs[2])
+			want := applyStep(stores[0], op, k1, k2, value, compactTo)
+			for i, s := range stores[1:] {
+				if got := applyStep(s, op, k1, k2, value, compactTo); got != want {
+					rt.Fatalf("op %d on %s/%s: with %+v %q, with neither %q", op, k1, k2, configs[i+1], got, want)
+				}
 			}
 		}
-		for i := 1; i < len(sizes); i++ {
+		a, _ := stores[0].Range([]byte{0}, []byte{0}, RangeOptions{})
+		for i := 1; i < len(configs); i++ {
 			if fmt.Sprint(events[i]) != fmt.Sprint(events[0]) {
-				rt.Fatalf("events differ with cache %d:\n%v\nwithout:\n%v", sizes[i], events[i], events[0])
+				rt.Fatalf("events differ with %+v:\n%v\nwith neither:\n%v", configs[i], events[i], events[0])
 			}
-			a, _ := stores[0].Range([]byte{0}, []byte{0}, RangeOptions{})
 			b, _ := stores[i].Range([]byte{0}, []byte{0}, RangeOptions{})
 			if fmt.Sprint(a.KVs) != fmt.Sprint(b.KVs) {
-				rt.Fatalf("final state differs with cache %d", sizes[i])
+				rt.Fatalf("final state differs with %+v", configs[i])
 			}
 		}
 	})
