@@ -198,6 +198,7 @@ func (n *Node) start() (err error) {
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+512*1024),
 		grpc.MaxSendMsgSize(1<<31-1),
 		grpc.MaxConcurrentStreams(1<<31-1),
+		grpc.NumStreamWorkers(1024),
 	)
 	n.strong.Register(n.clientSrv)
 	hs := health.NewServer()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
 	"github.com/cairndb/cairn/raft"
 	"github.com/cairndb/cairn/raft/raftpb"
@@ -170,6 +171,7 @@ func (n *raftNode) stop() {
 	close(n.stopc)
 	<-n.done
 	<-n.applyDone
+	n.waiters.stop(rpctypes.ErrGRPCStopped)
 }
 
 // run is the Raft loop.

@@ -67,12 +67,10 @@ func (n *raftNode) replicate(ctx context.Context, req *etcdserverpb.InternalRaft
 	defer n.m.pending.Dec()
 	// The queue to the Raft loop is bounded: when it is full the member
 	// is overloaded, and the client hears so at once (etcd's "too many
-	// requests") instead of waiting out its deadline.
+	// requests") instead of waiting out its deadline. A proposal queued
+	// while the node stops is answered by waiters.stop.
 	select {
 	case n.propc <- proposal{id: req.ID, data: data}:
-	case <-n.stopc:
-		n.waiters.cancel(req.ID)
-		return nil, rpctypes.ErrGRPCStopped
 	default:
 		n.waiters.cancel(req.ID)
 		n.m.proposalsFailed.Inc()
@@ -89,9 +87,6 @@ func (n *raftNode) replicate(ctx context.Context, req *etcdserverpb.InternalRaft
 		n.waiters.cancel(req.ID)
 		n.m.proposalsFailed.Inc()
 		return nil, contextError(ctx)
-	case <-n.stopc:
-		n.waiters.cancel(req.ID)
-		return nil, rpctypes.ErrGRPCStopped
 	}
 }
 

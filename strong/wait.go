@@ -10,10 +10,15 @@ type waitResult struct {
 
 // waiters maps proposal IDs to the channels of the requests waiting for
 // them to apply. A proposal applied on another node (or after this node
-// restarted) has no waiter; its result is dropped.
+// restarted) has no waiter; its result is dropped. When the node stops,
+// every waiter, and every later one, gets the stop error: so a request
+// waits on its own channel and its context only, not on a stop channel
+// that a thousand waiting requests would contend for (its lock was a
+// tenth of a leader's CPU under the 1,000-client put load).
 type waiters struct {
-	mu sync.Mutex
-	m  map[uint64]chan waitResult
+	mu      sync.Mutex
+	m       map[uint64]chan waitResult
+	stopped error
 }
 
 func newWaiters() *waiters { return &waiters{m: map[uint64]chan waitResult{}} }
@@ -22,9 +27,24 @@ func newWaiters() *waiters { return &waiters{m: map[uint64]chan waitResult{}} }
 func (w *waiters) register(id uint64) <-chan waitResult {
 	ch := make(chan waitResult, 1)
 	w.mu.Lock()
-	w.m[id] = ch
+	if w.stopped != nil {
+		ch <- waitResult{err: w.stopped}
+	} else {
+		w.m[id] = ch
+	}
 	w.mu.Unlock()
 	return ch
+}
+
+// stop hands err to every waiter, now and from now on.
+func (w *waiters) stop(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = err
+	for _, ch := range w.m {
+		ch <- waitResult{err: err}
+	}
+	clear(w.m)
 }
 
 // cancel forgets id (its requester gave up).
