@@ -14,9 +14,10 @@ type metrics struct {
 	hintsHeld   *prometheus.GaugeVec
 	syncSeconds prometheus.Histogram
 	errors      *prometheus.CounterVec
+	indexAbsent prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, indexedKeys func() int64) (*metrics, error) {
 	const ns, sub = "cairn", "eventual_store"
 	m := &metrics{
 		writes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "writes_total",
@@ -31,8 +32,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Duration of the periodic write-ahead log sync.", Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10)}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "errors_total",
 			Help: "Replica store errors by operation."}, []string{"op"}),
+		indexAbsent: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "key_index_absent_total",
+			Help: "Reads of a key that the in-memory key index knew was not stored, without a Pebble lookup."}),
 	}
-	if err := metricsutil.Register(reg, "eventual store", m.writes, m.reads, m.hints, m.hintsHeld, m.syncSeconds, m.errors); err != nil {
+	indexed := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "key_index_keys",
+		Help: "Keys in the in-memory key index (0 when it is not in use)."}, func() float64 { return float64(indexedKeys()) })
+	if err := metricsutil.Register(reg, "eventual store", m.writes, m.reads, m.hints, m.hintsHeld, m.syncSeconds, m.errors, m.indexAbsent, indexed); err != nil {
 		return nil, err
 	}
 	return m, nil

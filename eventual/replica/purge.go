@@ -30,6 +30,9 @@ func (s *Store) Purge(key, expected []byte) (bool, error) {
 	}
 	err = s.db.Delete(pk, s.writeOp)
 	s.cache.drop(key)
+	if err == nil {
+		s.index.remove(pk)
+	}
 	if done != nil {
 		done(key, before, nil, err == nil)
 	}

@@ -45,6 +45,11 @@ type Config struct {
 	// MaxHintsPerTarget bounds the hints held for one node (default
 	// 1,000,000). Past it new hints are dropped and counted.
 	MaxHintsPerTarget int
+	// MaxIndexedKeys bounds the in-memory index of stored keys that spares
+	// a write to a new key its Pebble lookup (default
+	// DefaultMaxIndexedKeys; negative turns it off). Past it the index is
+	// not used until the next Open.
+	MaxIndexedKeys int
 	// Observer, if set, sees every write that changes a key (the
 	// anti-entropy trees follow the store through it).
 	Observer Observer
@@ -89,6 +94,7 @@ type Store struct {
 	replica clock.ReplicaID
 	stripes [numStripes]sync.Mutex
 	cache   *objectCache // nil when off
+	index   *keyIndex
 	writeOp *pebble.WriteOptions
 
 	hintMu  sync.Mutex
@@ -115,6 +121,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.MaxHintsPerTarget <= 0 {
 		cfg.MaxHintsPerTarget = 1_000_000
 	}
+	if cfg.MaxIndexedKeys == 0 {
+		cfg.MaxIndexedKeys = DefaultMaxIndexedKeys
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -122,7 +131,10 @@ func Open(cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, db: cfg.DB, log: log.With("component", "eventual-store"), hints: map[uint64]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	var err error
-	if s.m, err = newMetrics(cfg.Registerer); err != nil {
+	if s.index, err = newKeyIndex(cfg.DB, cfg.MaxIndexedKeys); err != nil {
+		return nil, err
+	}
+	if s.m, err = newMetrics(cfg.Registerer, s.index.size); err != nil {
 		return nil, err
 	}
 	// Writes never sync under the key's lock; see sync.
@@ -253,7 +265,12 @@ func (s *Store) GetEncoded(key []byte) ([]byte, error) {
 	if v, ok := s.cache.get(key); ok && v != nil {
 		return v, nil
 	}
-	v, closer, err := s.db.Get(objectKey(nil, ring.HashKey(key), key))
+	pk := objectKey(nil, ring.HashKey(key), key)
+	if s.index.absent(pk) {
+		s.m.indexAbsent.Inc()
+		return object.Object{}.AppendBinary(nil), nil
+	}
+	v, closer, err := s.db.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return object.Object{}.AppendBinary(nil), nil
 	}
@@ -285,6 +302,10 @@ func (s *Store) get(key, pk []byte, locked bool) (object.Object, []byte, error) 
 	} else if v, ok := s.cache.get(key); ok {
 		o, err := object.Decode(v)
 		return o, nil, err
+	}
+	if s.index.absent(pk) {
+		s.m.indexAbsent.Inc()
+		return object.Object{}, nil, nil
 	}
 	v, closer, err := s.db.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -441,6 +462,7 @@ func (s *Store) write(t ring.Token, pk, key, before, after []byte, o *object.Obj
 	if s.cfg.Observer != nil {
 		done = s.cfg.Observer.BeginWrite(t)
 	}
+	s.index.add(pk) // before the write: the index may only over-report
 	err := s.db.Set(pk, after, s.writeOp)
 	switch {
 	case err == nil && o != nil:
