@@ -421,3 +421,40 @@ func TestUnansweredApplyLeavesAHint(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRemoveAtQuorumRemovesWhatAQuorumAcknowledged: a replica that missed
+// an SADD acknowledged at QUORUM (its hint is still held) coordinates an
+// SREM of that member at QUORUM. The remove merges a read quorum first, so
+// it sees the member and removes it: removed on every replica, not
+// resurrected when the hint arrives.
+func TestRemoveAtQuorumRemovesWhatAQuorumAcknowledged(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := tctx(t)
+	tc.faults.Partition(3)
+	tc.mem[0].setDead(3, true) // node 1 holds node 3's hint while it thinks 3 is down
+	tc.mem[1].setDead(3, true)
+	if _, err := tc.nodes[0].co.Write(ctx, []byte("s"), Op{Code: OpSAdd, Members: []string{"a"}}, LevelQuorum); err != nil {
+		t.Fatal(err)
+	}
+	tc.faults.Heal()
+	tc.mem[1].setDead(3, false)
+	if o, _ := tc.nodes[2].store.Get([]byte("s")); o.Visible(time.Now().UnixMilli()) {
+		t.Fatal("node 3 got the SADD: the test needs it to have missed it")
+	}
+	res, err := tc.nodes[2].co.Write(ctx, []byte("s"), Op{Code: OpSRem, Members: []string{"a"}}, LevelQuorum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.N != 1 {
+		t.Fatalf("SREM at QUORUM removed %d members, want 1: it did not see the acknowledged SADD", res.N)
+	}
+	tc.mem[0].setDead(3, false) // the hint goes to node 3 now
+	time.Sleep(300 * time.Millisecond)
+	o, err := tc.nodes[1].co.Read(ctx, []byte("s"), LevelAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := o.Members(time.Now().UnixMilli()); len(m) != 0 {
+		t.Fatalf("members %v after an acknowledged SREM", m)
+	}
+}

@@ -17,6 +17,9 @@ type metrics struct {
 	aeKeys     *prometheus.CounterVec
 	paxos      *prometheus.CounterVec
 	gc         *prometheus.CounterVec
+	// removeReads counts observed-remove writes that merged a read quorum
+	// first (see Op.removesObserved).
+	removeReads prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -47,8 +50,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Compare-and-set operations proposed by this node, by result: ok, contention, timeout, no_quorum, error."}, []string{"result"}),
 		gc: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "tombstones_total",
 			Help: "Tombstone collection attempts by result: collected, replicas_differ, replica_unavailable, changed."}, []string{"result"}),
+		removeReads: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "remove_quorum_reads_total",
+			Help: "Removes (DEL, SREM, HDEL, EXPIRE, PERSIST) above level ONE that merged a read quorum of the key before applying, so they remove every element a quorum acknowledged."}),
 	}
-	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys, m.paxos, m.gc); err != nil {
+	if err := metricsutil.Register(reg, "eventual coordinator", m.requests, m.seconds, m.repairs, m.hints, m.peerReqs, m.inFlight, m.clockSkews, m.ae, m.aeKeys, m.paxos, m.gc, m.removeReads); err != nil {
 		return nil, err
 	}
 	return m, nil

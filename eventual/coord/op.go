@@ -54,6 +54,18 @@ type Result struct {
 	Delta object.Object
 }
 
+// removesObserved reports whether op removes or replaces only the state
+// the replica applying it has seen (observed-remove): DEL, SREM, HDEL, and
+// EXPIRE and PERSIST, which replace the deadlines seen. An element added
+// on replicas the applying one has not heard from yet survives such an op.
+func (op Op) removesObserved() bool {
+	switch op.Code {
+	case OpDel, OpSRem, OpHDel, OpExpire, OpPersist:
+		return true
+	}
+	return false
+}
+
 // apply runs op on o at st and returns the delta and the result.
 func (op Op) apply(o *object.Object, st object.Stamp) (object.Object, Result, error) {
 	var (
