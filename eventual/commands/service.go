@@ -95,6 +95,9 @@ func (s *Service) write(r *resp.Request, key []byte, op coord.Op) (coord.Result,
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	se := s.session(r.Conn)
+	if op.RemovesObserved() {
+		op.Seen = se.seen.get(key)
+	}
 	res, err := s.cfg.Coordinator.Write(ctx, key, op, se.write)
 	if err == nil && !res.Delta.IsZero() {
 		se.seen.merge(key, res.Delta)

@@ -58,6 +58,20 @@ func (c *seenCache) merge(key []byte, o object.Object) object.Object {
 	return o
 }
 
+// get returns a copy of the state the connection has seen of key (the
+// zero Object if none).
+func (c *seenCache) get(key []byte) object.Object {
+	if c == nil || c.max <= 0 {
+		return object.Object{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[string(key)]; ok {
+		return e.Value.(*seenEntry).obj.Clone()
+	}
+	return object.Object{}
+}
+
 // keep is merge for a read's state, which it takes over instead of
 // copying: o must be the caller's own and is not to be changed afterwards;
 // the caller may read the result until its command ends. That is safe

@@ -77,17 +77,20 @@ func TestCausalTokenCarriesWritesAcrossConnections(t *testing.T) {
 type staleCoordinator struct{}
 
 func (staleCoordinator) Write(_ context.Context, _ []byte, op coord.Op, _ coord.Level) (coord.Result, error) {
-	var o object.Object
+	o := op.Seen // a remove sees only what the connection sent along
 	st := object.Stamp{Replica: 1, TS: clock.Timestamp{WallTime: time.Now().UnixNano()}}
 	var d object.Object
+	var n int
 	var err error
 	switch op.Code {
 	case coord.OpSAdd:
-		d, _, err = o.SAdd(st, op.Members...)
+		d, n, err = o.SAdd(st, op.Members...)
+	case coord.OpSRem:
+		d, n, err = o.SRem(st, op.Members...)
 	default:
 		return coord.Result{}, fmt.Errorf("op %d not in this stub", op.Code)
 	}
-	return coord.Result{N: 1, Delta: d}, err
+	return coord.Result{N: int64(n), Delta: d}, err
 }
 
 func (staleCoordinator) Read(context.Context, []byte, coord.Level) (object.Object, error) {
@@ -129,5 +132,17 @@ func TestSessionAndTokenOverAStaleReplica(t *testing.T) {
 	}
 	if !b.SIsMember(ctx, "s", "x").Val() {
 		t.Fatal("CAIRN.AFTER did not make the write visible")
+	}
+	// Remove-your-writes: an SREM carries the session, so even a replica
+	// that never saw the SADD removes the member; a connection without
+	// the session removes nothing there.
+	if n := c.SRem(ctx, "s", "x").Val(); n != 0 {
+		t.Fatalf("SREM without the session removed %d over a stale replica", n)
+	}
+	if n := a.SRem(ctx, "s", "x").Val(); n != 1 {
+		t.Fatalf("SREM by the connection that added removed %d, want 1", n)
+	}
+	if a.SIsMember(ctx, "s", "x").Val() {
+		t.Fatal("the member is still there for the connection that removed it")
 	}
 }

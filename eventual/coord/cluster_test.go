@@ -458,3 +458,51 @@ func TestRemoveAtQuorumRemovesWhatAQuorumAcknowledged(t *testing.T) {
 		t.Fatalf("members %v after an acknowledged SREM", m)
 	}
 }
+
+// TestRemoveCarriesWhatTheConnectionSaw: at ONE, a remove forwarded to a
+// replica that missed the add still removes it when the request carries
+// what the connection saw (Op.Seen, its session); without it the remove
+// sees nothing to remove.
+func TestRemoveCarriesWhatTheConnectionSaw(t *testing.T) {
+	tc := newTestCluster(t, 5, 3)
+	ctx := tctx(t)
+	key := []byte("some-set")
+	prefs, _ := tc.nodes[0].co.placement(key)
+	var outsider *testNode
+	for _, nd := range tc.nodes {
+		if !contains(prefs, nd.id) {
+			outsider = nd
+		}
+	}
+	// prefs[0], the replica the outsider forwards to, misses the adds;
+	// prefs[1] coordinates them and, seeing no other live node, keeps the
+	// hint itself, for a replica it still thinks is down.
+	missing, coordinator := prefs[0], tc.nodes[prefs[1]-1]
+	tc.faults.Partition(missing)
+	for _, nd := range tc.nodes {
+		if nd.id != prefs[1] && nd.id != prefs[2] {
+			tc.mem[prefs[1]-1].setDead(nd.id, true)
+		}
+	}
+	var seen object.Object
+	for _, m := range []string{"a", "b"} {
+		res, err := coordinator.co.Write(ctx, key, Op{Code: OpSAdd, Members: []string{m}}, LevelQuorum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen.Merge(res.Delta)
+	}
+	tc.faults.Heal()
+	res, err := outsider.co.Write(ctx, key, Op{Code: OpSRem, Members: []string{"a"}}, LevelOne)
+	if err != nil || res.N != 0 {
+		t.Fatalf("forwarded SREM at ONE without the session removed %d (%v): want 0, the replica never saw the add", res.N, err)
+	}
+	res, err = outsider.co.Write(ctx, key, Op{Code: OpSRem, Members: []string{"a"}, Seen: seen.Clone()}, LevelOne)
+	if err != nil || res.N != 1 {
+		t.Fatalf("forwarded SREM at ONE with the session removed %d (%v), want 1", res.N, err)
+	}
+	o, _ := tc.nodes[missing-1].store.Get(key)
+	if m, _ := o.Members(time.Now().UnixMilli()); len(m) != 1 || m[0] != "b" {
+		t.Fatalf("the replica holds %v, want [b]", m)
+	}
+}

@@ -193,7 +193,11 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 		if !c.alive(p) {
 			continue
 		}
-		ans := c.wait(ctx, c.start(p, message{typ: msgMutate, key: key, level: level, op: op}))
+		var seen []byte
+		if op.RemovesObserved() && !op.Seen.IsZero() {
+			seen = op.Seen.AppendBinary(nil)
+		}
+		ans := c.wait(ctx, c.start(p, message{typ: msgMutate, key: key, level: level, op: op, obj: seen}))
 		if ans.err == errNotSent {
 			continue
 		}
@@ -215,7 +219,14 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 // coordinateWrite applies op locally, then ships the delta to the other
 // replicas (or to stand-ins for those that are down) and waits for W.
 func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, level Level, prefs, fallbacks []uint64) (Result, error) {
-	if op.removesObserved() && level.Need(len(prefs)) > 1 {
+	if op.RemovesObserved() && !op.Seen.IsZero() {
+		// What the requesting connection saw first: it removes that at
+		// any level.
+		if _, err := c.cfg.Store.ApplyUnsynced(key, op.Seen); err != nil {
+			return Result{}, err
+		}
+	}
+	if op.RemovesObserved() && level.Need(len(prefs)) > 1 {
 		// A remove removes what this replica has seen. Above ONE it first
 		// merges a read quorum of the key, so that it removes every
 		// element a quorum acknowledged before it (their replica sets

@@ -18,7 +18,7 @@ type metrics struct {
 	paxos      *prometheus.CounterVec
 	gc         *prometheus.CounterVec
 	// removeReads counts observed-remove writes that merged a read quorum
-	// first (see Op.removesObserved).
+	// first (see Op.RemovesObserved).
 	removeReads prometheus.Counter
 }
 

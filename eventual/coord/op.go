@@ -39,6 +39,12 @@ type Op struct {
 	Members []string
 	// Fields are HSET's fields.
 	Fields []object.Field
+	// Seen is, for a remove (RemovesObserved), the state of the key the
+	// requesting connection has seen (its session). The applying replica
+	// merges it first, so a remove at any level removes everything the
+	// connection wrote or read before: remove-your-writes. It travels
+	// beside the op (message.obj), not in its encoding.
+	Seen object.Object
 }
 
 // Result is what a mutation answers.
@@ -54,11 +60,11 @@ type Result struct {
 	Delta object.Object
 }
 
-// removesObserved reports whether op removes or replaces only the state
+// RemovesObserved reports whether op removes or replaces only the state
 // the replica applying it has seen (observed-remove): DEL, SREM, HDEL, and
 // EXPIRE and PERSIST, which replace the deadlines seen. An element added
 // on replicas the applying one has not heard from yet survives such an op.
-func (op Op) removesObserved() bool {
+func (op Op) RemovesObserved() bool {
 	switch op.Code {
 	case OpDel, OpSRem, OpHDel, OpExpire, OpPersist:
 		return true

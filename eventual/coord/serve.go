@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/cairndb/cairn/eventual/object"
 	"github.com/cairndb/cairn/paxos"
 )
 
@@ -118,9 +119,18 @@ func (c *Coordinator) serve(from uint64, m message) {
 	case msgMutate:
 		ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.RequestTimeout)
 		prefs, fallbacks := c.placement(m.key)
+		var (
+			res Result
+			err error
+		)
+		if len(m.obj) > 0 {
+			m.op.Seen, err = object.Decode(m.obj)
+		}
 		// A forwarded write is coordinated here even if this node's ring
 		// disagrees that it is a replica: forwarding again could loop.
-		res, err := c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
+		if err == nil {
+			res, err = c.coordinateWrite(ctx, m.key, m.op, m.level, withSelf(prefs, c.cfg.LocalID), fallbacks)
+		}
 		cancel()
 		resp = message{result: wireResult{N: res.N, OK: res.OK}, err: errText(err), obj: res.Delta.AppendBinary(nil)}
 	case msgTree:

@@ -48,7 +48,8 @@ type message struct {
 	// hintFor, in msgApply, names the replica the receiver holds the
 	// delta for (0: the receiver is a replica and merges it).
 	hintFor uint64
-	// obj is msgApply's delta or msgReadResp's state, encoded.
+	// obj is msgApply's delta, msgReadResp's state or msgMutate's Op.Seen,
+	// encoded.
 	obj []byte
 	// err is a response's error text ("" for success).
 	err    string
@@ -72,6 +73,7 @@ func (m *message) appendBinary(b []byte) []byte {
 		b = appendBytes(b, m.key)
 		b = append(b, byte(m.level.Kind), byte(m.level.Count))
 		b = m.op.appendBinary(b)
+		b = appendBytes(b, m.obj) // the op's Seen, encoded (empty: none)
 	case msgMutateResp:
 		b = appendBytes(b, []byte(m.err))
 		b = binary.AppendVarint(b, m.result.N)
@@ -136,6 +138,7 @@ func decodeMessage(b []byte) (message, error) {
 		if err != nil {
 			return m, errors.Join(ErrMalformed, err)
 		}
+		m.obj = d.bytes()
 	case msgMutateResp:
 		m.err = string(d.bytes())
 		m.result.N = d.varint()

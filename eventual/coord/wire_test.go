@@ -15,6 +15,8 @@ func sampleMessages() []message {
 			op: Op{Code: OpHSet, Fields: []object.Field{{Name: "f", Value: []byte("v")}}}},
 		{typ: msgMutate, id: 2, clock: ts, key: []byte("k"), level: Level{Kind: Explicit, Count: 2},
 			op: Op{Code: OpSet, Value: []byte("v"), SetOpts: object.SetOptions{DeadlineMs: 99, KeepTTL: true}}},
+		{typ: msgMutate, id: 2, clock: ts, key: []byte("k"), level: LevelOne,
+			op: Op{Code: OpSRem, Members: []string{"m"}}, obj: []byte{1, 0}},
 		{typ: msgMutateResp, id: 3, clock: ts, err: "boom", result: wireResult{N: -4, OK: true}},
 		{typ: msgApply, id: 4, clock: ts, key: []byte("k"), hintFor: 7, obj: []byte{1, 0}},
 		{typ: msgApplyResp, id: 5, clock: ts},
