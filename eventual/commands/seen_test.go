@@ -41,3 +41,32 @@ func TestSeenCacheKeepsReadsMonotonic(t *testing.T) {
 		t.Fatalf("a new key's read saw %q", got)
 	}
 }
+
+// TestRemoveContextIsBounded: a remove carries the connection's state of a
+// small set, and nothing for a set over maxRemoveContext members.
+func TestRemoveContextIsBounded(t *testing.T) {
+	c := newSeenCache(8)
+	add := func(key string, n int) {
+		var o object.Object
+		members := make([]string, n)
+		for i := range members {
+			members[i] = string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))
+		}
+		d, _, err := o.SAdd(object.Stamp{Replica: 1, TS: clock.Timestamp{WallTime: 1e6}}, members...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.merge([]byte(key), d)
+	}
+	add("small", 3)
+	add("big", maxRemoveContext+1)
+	if got := c.removeContext([]byte("small")); got.IsZero() {
+		t.Fatal("no context for a small set the connection wrote")
+	}
+	if got := c.removeContext([]byte("big")); !got.IsZero() {
+		t.Fatal("a set over the bound travels with its removes")
+	}
+	if got := c.removeContext([]byte("unseen")); !got.IsZero() {
+		t.Fatal("context for a key the connection never saw")
+	}
+}

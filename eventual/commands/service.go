@@ -96,7 +96,7 @@ func (s *Service) write(r *resp.Request, key []byte, op coord.Op) (coord.Result,
 	defer cancel()
 	se := s.session(r.Conn)
 	if op.RemovesObserved() {
-		op.Seen = se.seen.get(key)
+		op.Seen = se.seen.removeContext(key)
 	}
 	res, err := s.cfg.Coordinator.Write(ctx, key, op, se.write)
 	if err == nil && !res.Delta.IsZero() {

@@ -3,6 +3,7 @@ package commands
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"github.com/cairndb/cairn/eventual/coord"
 	"github.com/cairndb/cairn/eventual/object"
@@ -58,18 +59,38 @@ func (c *seenCache) merge(key []byte, o object.Object) object.Object {
 	return o
 }
 
-// get returns a copy of the state the connection has seen of key (the
-// zero Object if none).
-func (c *seenCache) get(key []byte) object.Object {
+// maxRemoveContext bounds the members or fields of the session state a
+// remove carries (removeContext): a big set or hash the connection read
+// would otherwise travel with, and be merged by, every remove.
+const maxRemoveContext = 1024
+
+// removeContext returns a copy of the state the connection has seen of
+// key, for a remove to carry (coord.Op.Seen): the zero Object if it has
+// seen nothing or the state is over maxRemoveContext elements (that remove
+// then sees the applying replica and, above ONE, a read quorum).
+func (c *seenCache) removeContext(key []byte) object.Object {
 	if c == nil || c.max <= 0 {
 		return object.Object{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byKey[string(key)]; ok {
-		return e.Value.(*seenEntry).obj.Clone()
+	e, ok := c.byKey[string(key)]
+	if !ok {
+		return object.Object{}
 	}
-	return object.Object{}
+	o := e.Value.(*seenEntry).obj
+	now := time.Now().UnixMilli()
+	n := 0
+	switch o.Kind(now) {
+	case object.Set:
+		n, _ = o.Card(now)
+	case object.Hash:
+		n, _ = o.HLen(now)
+	}
+	if n > maxRemoveContext {
+		return object.Object{}
+	}
+	return o.Clone()
 }
 
 // keep is merge for a read's state, which it takes over instead of
