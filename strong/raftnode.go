@@ -448,12 +448,23 @@ func (n *raftNode) maybeSnapshot() error {
 	if applied < n.snapI+n.snapshotCount && !force {
 		return nil
 	}
+	// A snapshot stream from the leader installs the leader's state, whose
+	// consistent index may be past this log's end until the entries in
+	// between arrive (they are skipped when applied). A Raft snapshot
+	// must be at an index the log has: wait for the log to get there.
+	last, err := n.storage.LastIndex()
+	if err != nil {
+		return fmt.Errorf("raft log last index: %w", err)
+	}
+	if applied > last {
+		return nil
+	}
 	// The snapshot's configuration must be that of its index: let the
 	// apply goroutine finish what is queued, then read both.
 	if !n.waitApplied() {
 		return nil
 	}
-	applied = n.applied.get()
+	applied = min(n.applied.get(), last)
 	catchUp := n.catchUp
 	if force {
 		catchUp = 0
