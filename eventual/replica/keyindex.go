@@ -20,8 +20,8 @@ import (
 // is added before its write and removed after its purge), never the
 // reverse, so "absent" is always true. It is built by a scan at Open and
 // stops being used for good (until the next Open) once it would pass its
-// limit. Its shards have their own locks, so reads that do not hold a
-// key's stripe lock may use it too.
+// limit, releasing its memory. Its shards have their own locks, so reads
+// that do not hold a key's stripe lock may use it too.
 type keyIndex struct {
 	max      int64
 	complete atomic.Bool
@@ -96,16 +96,33 @@ func (x *keyIndex) add(pk []byte) {
 	}
 	sh := x.shard(pk)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, held := sh.keys[string(pk)]; held {
+	if _, held := sh.keys[string(pk)]; held || !x.complete.Load() {
+		sh.mu.Unlock()
 		return
 	}
 	if x.count.Load() >= x.max {
-		x.complete.Store(false)
+		sh.mu.Unlock()
+		x.release()
 		return
 	}
 	sh.keys[string(pk)] = struct{}{}
 	x.count.Add(1)
+	sh.mu.Unlock()
+}
+
+// release stops using the index for good (until the next Open) and frees
+// its maps, one shard at a time.
+func (x *keyIndex) release() {
+	if !x.complete.Swap(false) {
+		return // another writer is releasing it
+	}
+	for i := range x.shards {
+		sh := &x.shards[i]
+		sh.mu.Lock()
+		sh.keys = nil
+		sh.mu.Unlock()
+	}
+	x.count.Store(0)
 }
 
 // addLocked records pk while nothing else uses the index (Open).

@@ -93,6 +93,11 @@ func TestKeyIndexPastItsLimitIsNotUsed(t *testing.T) {
 	if s.index.complete.Load() {
 		t.Fatal("index still used past its limit")
 	}
+	for i := range s.index.shards {
+		if s.index.shards[i].keys != nil {
+			t.Fatal("index past its limit still holds its keys")
+		}
+	}
 	wantValue(t, s, "c", "1")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
