@@ -219,31 +219,33 @@ func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Leve
 // coordinateWrite applies op locally, then ships the delta to the other
 // replicas (or to stand-ins for those that are down) and waits for W.
 func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, level Level, prefs, fallbacks []uint64) (Result, error) {
-	if op.RemovesObserved() && !op.Seen.IsZero() {
-		// What the requesting connection saw first: it removes that at
-		// any level.
-		if _, err := c.cfg.Store.ApplyUnsynced(key, op.Seen); err != nil {
-			return Result{}, err
-		}
-	}
-	if op.RemovesObserved() && level.Need(len(prefs)) > 1 {
-		// A remove removes what this replica has seen. Above ONE it first
-		// merges a read quorum of the key, so that it removes every
-		// element a quorum acknowledged before it (their replica sets
-		// intersect): an SREM at QUORUM after an SADD at QUORUM removes
-		// the member even when this replica missed the SADD.
-		c.m.removeReads.Inc()
-		merged, err := c.read(ctx, key, level)
-		if err != nil {
-			return Result{}, err
-		}
-		if _, err := c.cfg.Store.ApplyUnsynced(key, merged); err != nil {
-			return Result{}, err
+	// A remove removes what this replica has seen (Op.RemovesObserved).
+	// It first merges what the requesting connection saw (Op.Seen), so a
+	// connection removes what it wrote or read at any level; and above ONE
+	// a read quorum of the key, so it removes every element a quorum
+	// acknowledged before it (their replica sets intersect): an SREM at
+	// QUORUM after an SADD at QUORUM removes the member even when this
+	// replica missed the SADD. Both are merged under the key's lock, in
+	// the same write as the remove.
+	var seen object.Object
+	if op.RemovesObserved() {
+		seen = op.Seen
+		if level.Need(len(prefs)) > 1 {
+			c.m.removeReads.Inc()
+			merged, err := c.read(ctx, key, level)
+			if err != nil {
+				return Result{}, err
+			}
+			merged.Merge(seen)
+			seen = merged
 		}
 	}
 	st := object.Stamp{Replica: c.cfg.Store.ReplicaID(), TS: c.cfg.Clock.Now()}
 	var res Result
 	delta, wrote, err := c.cfg.Store.MutateUnsynced(key, func(o *object.Object) (object.Object, error) {
+		if !seen.IsZero() {
+			o.Merge(seen)
+		}
 		d, r, err := op.apply(o, st)
 		res = r
 		return d, err
