@@ -49,10 +49,8 @@ func (c *seenCache) merge(key []byte, o object.Object) object.Object {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byKey[string(key)]; ok {
-		ent := e.Value.(*seenEntry)
+	if ent := c.find(key); ent != nil {
 		ent.obj.Merge(o)
-		c.order.MoveToFront(e)
 		return ent.obj.Clone()
 	}
 	c.insert(key, o.Clone())
@@ -74,11 +72,11 @@ func (c *seenCache) removeContext(key []byte) object.Object {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.byKey[string(key)]
-	if !ok {
+	ent := c.find(key)
+	if ent == nil {
 		return object.Object{}
 	}
-	o := e.Value.(*seenEntry).obj
+	o := ent.obj
 	now := time.Now().UnixMilli()
 	n := 0
 	switch o.Kind(now) {
@@ -107,15 +105,24 @@ func (c *seenCache) keep(key []byte, o object.Object) object.Object {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byKey[string(key)]; ok {
-		ent := e.Value.(*seenEntry)
+	if ent := c.find(key); ent != nil {
 		o.Merge(ent.obj)
 		ent.obj = o
-		c.order.MoveToFront(e)
 		return o
 	}
 	c.insert(key, o)
 	return o
+}
+
+// find returns key's entry, now the most recently used, or nil. The caller
+// holds c.mu.
+func (c *seenCache) find(key []byte) *seenEntry {
+	e, ok := c.byKey[string(key)]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*seenEntry)
 }
 
 // insert adds a key not in the cache, evicting the least recently used

@@ -157,6 +157,16 @@ func (tc *testCluster) replace(t *testing.T, id uint64) {
 	tc.startNode(t, nd, false)
 }
 
+// outsider returns a node that is not among prefs, a key's replicas.
+func (tc *testCluster) outsider(prefs []uint64) *testNode {
+	for _, nd := range tc.nodes {
+		if !contains(prefs, nd.id) {
+			return nd
+		}
+	}
+	return nil
+}
+
 // down partitions node id away and tells every view it is dead.
 func (tc *testCluster) down(id uint64) {
 	tc.faults.Partition(id)
@@ -283,12 +293,7 @@ func TestForwardingAndSloppyQuorumOnALargerRing(t *testing.T) {
 	ctx := tctx(t)
 	key := []byte("some-key")
 	prefs, fallbacks := tc.nodes[0].co.placement(key)
-	var outsider *testNode
-	for _, nd := range tc.nodes {
-		if !contains(prefs, nd.id) {
-			outsider = nd
-		}
-	}
+	outsider := tc.outsider(prefs)
 	if _, err := outsider.co.Write(ctx, key, Op{Code: OpSet, Value: []byte("x")}, LevelAll); err != nil {
 		t.Fatalf("forwarded write: %v", err)
 	}
@@ -468,12 +473,7 @@ func TestRemoveCarriesWhatTheConnectionSaw(t *testing.T) {
 	ctx := tctx(t)
 	key := []byte("some-set")
 	prefs, _ := tc.nodes[0].co.placement(key)
-	var outsider *testNode
-	for _, nd := range tc.nodes {
-		if !contains(prefs, nd.id) {
-			outsider = nd
-		}
-	}
+	outsider := tc.outsider(prefs)
 	// prefs[0], the replica the outsider forwards to, misses the adds;
 	// prefs[1] coordinates them and, seeing no other live node, keeps the
 	// hint itself, for a replica it still thinks is down.

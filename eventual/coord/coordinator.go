@@ -189,13 +189,13 @@ func (c *Coordinator) Write(ctx context.Context, key []byte, op Op, level Level)
 // could apply it twice (an INCRBY counted twice), so its answer, error or
 // timeout, is the answer.
 func (c *Coordinator) forward(ctx context.Context, key []byte, op Op, level Level, prefs []uint64) (Result, error) {
+	var seen []byte
+	if op.RemovesObserved() && !op.Seen.IsZero() {
+		seen = op.Seen.AppendBinary(nil)
+	}
 	for _, p := range prefs {
 		if !c.alive(p) {
 			continue
-		}
-		var seen []byte
-		if op.RemovesObserved() && !op.Seen.IsZero() {
-			seen = op.Seen.AppendBinary(nil)
 		}
 		ans := c.wait(ctx, c.start(p, message{typ: msgMutate, key: key, level: level, op: op, obj: seen}))
 		if ans.err == errNotSent {
@@ -232,7 +232,7 @@ func (c *Coordinator) coordinateWrite(ctx context.Context, key []byte, op Op, le
 		seen = op.Seen
 		if level.Need(len(prefs)) > 1 {
 			c.m.removeReads.Inc()
-			merged, err := c.read(ctx, key, level)
+			merged, err := c.readFrom(ctx, key, level, false)
 			if err != nil {
 				return Result{}, err
 			}
@@ -352,12 +352,24 @@ func (c *Coordinator) Read(ctx context.Context, key []byte, level Level) (object
 }
 
 func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object.Object, error) {
+	return c.readFrom(ctx, key, level, true)
+}
+
+// readFrom is read; withLocal false leaves this node's own state out (and
+// asks one replica less when this node is one): for a caller that merges
+// it itself, as a remove does under the key's lock.
+func (c *Coordinator) readFrom(ctx context.Context, key []byte, level Level, withLocal bool) (object.Object, error) {
 	prefs, _ := c.placement(key)
 	need := level.Need(len(prefs))
 	// This node first: its answer costs no round trip.
 	var targets []uint64
+	self := 0 // 1 when this replica's state is the caller's to merge
 	if contains(prefs, c.cfg.LocalID) {
-		targets = append(targets, c.cfg.LocalID)
+		if withLocal {
+			targets = append(targets, c.cfg.LocalID)
+		} else {
+			self, need = 1, need-1
+		}
 	}
 	for _, p := range prefs {
 		if p != c.cfg.LocalID && c.alive(p) {
@@ -365,7 +377,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 		}
 	}
 	if len(targets) < need {
-		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(targets), Replicas: len(prefs)}
+		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need + self, Answered: len(targets) + self, Replicas: len(prefs)}
 	}
 	answers := make(chan readAnswer, len(targets))
 	asked := 0
@@ -419,7 +431,7 @@ func (c *Coordinator) read(ctx context.Context, key []byte, level Level) (object
 		}
 	}
 	if len(got) < need {
-		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need, Answered: len(got), Replicas: len(prefs)}
+		return object.Object{}, &UnavailableError{Op: "read", Level: level, Need: need + self, Answered: len(got) + self, Replicas: len(prefs)}
 	}
 	if need > 1 {
 		c.repair(ctx, key, merged, got, "sync")

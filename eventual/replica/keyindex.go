@@ -44,12 +44,13 @@ const DefaultMaxIndexedKeys = 8 << 20
 // newKeyIndex builds the index of db's object keys, or returns an unused
 // one when there are more than max (or max is not positive).
 func newKeyIndex(db *pebble.DB, max int) (*keyIndex, error) {
+	unused := &keyIndex{max: int64(max)}
+	if max <= 0 {
+		return unused, nil
+	}
 	x := &keyIndex{max: int64(max)}
 	for i := range x.shards {
 		x.shards[i].keys = map[string]struct{}{}
-	}
-	if max <= 0 {
-		return x, nil
 	}
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefixObject), UpperBound: prefixEnd(prefixObject)})
 	if err != nil {
@@ -57,8 +58,7 @@ func newKeyIndex(db *pebble.DB, max int) (*keyIndex, error) {
 	}
 	for valid := it.First(); valid; valid = it.Next() {
 		if x.count.Load() >= x.max {
-			x.drop()
-			return x, it.Close()
+			return unused, it.Close()
 		}
 		x.addLocked(it.Key())
 	}
@@ -89,32 +89,33 @@ func (x *keyIndex) absent(pk []byte) bool {
 	return !held && x.complete.Load()
 }
 
-// add records pk; call it before writing pk.
-func (x *keyIndex) add(pk []byte) {
+// add records pk; call it before writing pk. It reports whether this call
+// found the index full and released it.
+func (x *keyIndex) add(pk []byte) (released bool) {
 	if !x.complete.Load() {
-		return
+		return false
 	}
 	sh := x.shard(pk)
 	sh.mu.Lock()
 	if _, held := sh.keys[string(pk)]; held || !x.complete.Load() {
 		sh.mu.Unlock()
-		return
+		return false
 	}
 	if x.count.Load() >= x.max {
 		sh.mu.Unlock()
-		x.release()
-		return
+		return x.release()
 	}
 	sh.keys[string(pk)] = struct{}{}
 	x.count.Add(1)
 	sh.mu.Unlock()
+	return false
 }
 
 // release stops using the index for good (until the next Open) and frees
-// its maps, one shard at a time.
-func (x *keyIndex) release() {
+// its maps, one shard at a time. It reports whether this call did it.
+func (x *keyIndex) release() bool {
 	if !x.complete.Swap(false) {
-		return // another writer is releasing it
+		return false // another writer is releasing it
 	}
 	for i := range x.shards {
 		sh := &x.shards[i]
@@ -123,6 +124,7 @@ func (x *keyIndex) release() {
 		sh.mu.Unlock()
 	}
 	x.count.Store(0)
+	return true
 }
 
 // addLocked records pk while nothing else uses the index (Open).
@@ -143,15 +145,6 @@ func (x *keyIndex) remove(pk []byte) {
 		x.count.Add(-1)
 	}
 	sh.mu.Unlock()
-}
-
-// drop stops using the index (at Open, when it is too big).
-func (x *keyIndex) drop() {
-	x.complete.Store(false)
-	for i := range x.shards {
-		x.shards[i].keys = nil
-	}
-	x.count.Store(0)
 }
 
 // size is the number of keys indexed (0 when the index is not used).

@@ -80,7 +80,7 @@ func (s *Store) paxosUpdate(key []byte, fn func(state []byte, o *object.Object) 
 	if !step.Delta.IsZero() {
 		after = o.AppendBinary(nil)
 		_ = b.Set(pk, after, nil)
-		s.index.add(pk) // before the commit: the index may only over-report
+		s.indexNew(pk, before)
 	}
 	var done func(key, before, after []byte, ok bool)
 	if after != nil && s.cfg.Observer != nil {

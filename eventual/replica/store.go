@@ -134,6 +134,9 @@ func Open(cfg Config) (*Store, error) {
 	if s.index, err = newKeyIndex(cfg.DB, cfg.MaxIndexedKeys); err != nil {
 		return nil, err
 	}
+	if cfg.MaxIndexedKeys > 0 && !s.index.complete.Load() {
+		s.log.Warn("more stored keys than the key index holds: writes to new keys read Pebble", "max_indexed_keys", cfg.MaxIndexedKeys)
+	}
 	if s.m, err = newMetrics(cfg.Registerer, s.index.size); err != nil {
 		return nil, err
 	}
@@ -235,6 +238,15 @@ func (s *Store) Close() error {
 		err = s.db.Set(metaClean, []byte{1}, pebble.Sync)
 	})
 	return err
+}
+
+// indexNew records pk in the key index before it is written, when it was
+// not stored before (before nil): the index may only over-report.
+func (s *Store) indexNew(pk, before []byte) {
+	if before == nil && s.index.add(pk) {
+		s.log.Warn("more stored keys than the key index holds: writes to new keys read Pebble again until the next restart",
+			"max_indexed_keys", s.cfg.MaxIndexedKeys)
+	}
 }
 
 // objectKey is the Pebble key of key.
@@ -462,7 +474,7 @@ func (s *Store) write(t ring.Token, pk, key, before, after []byte, o *object.Obj
 	if s.cfg.Observer != nil {
 		done = s.cfg.Observer.BeginWrite(t)
 	}
-	s.index.add(pk) // before the write: the index may only over-report
+	s.indexNew(pk, before)
 	err := s.db.Set(pk, after, s.writeOp)
 	switch {
 	case err == nil && o != nil:

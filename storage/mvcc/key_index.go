@@ -43,20 +43,22 @@ func (x *keyIndex) absent(key []byte) bool {
 	return !live
 }
 
-// put records that key is live.
-func (x *keyIndex) put(key []byte) {
+// put records that key is live. It reports whether this call found the
+// index full and dropped it.
+func (x *keyIndex) put(key []byte) (dropped bool) {
 	if !x.complete {
-		return
+		return false
 	}
 	if _, ok := x.keys[string(key)]; ok {
-		return
+		return false
 	}
 	if len(x.keys) >= x.maxKeys {
 		x.drop()
-		return
+		return true
 	}
 	x.keys[string(key)] = struct{}{}
 	x.size.Store(int64(len(x.keys)))
+	return false
 }
 
 // remove records that key was deleted.

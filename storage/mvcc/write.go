@@ -262,7 +262,10 @@ func (w *WriteTxn) End(consistentIndex uint64) (int64, error) {
 	for _, ev := range w.events { // in order: a key's last event wins
 		if ev.Type == mvccpb.Event_PUT {
 			w.s.latest.set(ev.Kv.Key, ev.Kv)
-			w.s.index.put(ev.Kv.Key)
+			if w.s.index.put(ev.Kv.Key) {
+				w.s.log.Warn("more live keys than the key index holds: puts of new keys seek again until the next open or restore",
+					"key_index_max_keys", w.s.opts.KeyIndexMaxKeys)
+			}
 		} else {
 			w.s.latest.set(ev.Kv.Key, nil)
 			w.s.index.remove(ev.Kv.Key)
