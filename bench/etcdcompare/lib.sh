@@ -92,7 +92,7 @@ check_ports_free() { # check_ports_free BASE
 	local i off
 	for i in $(seq 0 $((NODES - 1))); do
 		for off in 0 1 2 3; do
-			if ss -ltn "sport = :$(port "$1" $i $off)" | grep -q LISTEN; then
+			if ss -ltn "sport = :$(port "$1" $i $off)" | grep LISTEN >/dev/null; then
 				echo "port $(port "$1" $i $off) is in use; stop what holds it" >&2
 				return 1
 			fi
@@ -164,7 +164,7 @@ wait_healthy() {
 # leader SYSTEM: the client endpoint of the current leader.
 leader() {
 	"$BIN/etcdctl" --endpoints="$(endpoints "$1")" endpoint status -w json |
-		jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint' | head -1
+		jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint' | sed -n 1p
 }
 
 # stop_cluster: SIGTERM every started process, SIGKILL what is left after 15s.

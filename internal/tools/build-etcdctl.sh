@@ -8,8 +8,12 @@ set -euo pipefail
 out="${1:-$HOME/.cache/cairn/bin}"
 version=v3.7.3
 mkdir -p "$out"
-if [ -x "$out/etcdctl" ] && "$out/etcdctl" version 2>/dev/null | grep -q "${version#v}"; then
-	exit 0
+# The version is captured before it is matched: piping etcdctl into
+# `grep -q` or `head` under pipefail fails with SIGPIPE (exit 141) whenever
+# the reader exits before etcdctl has written its last line.
+if [ -x "$out/etcdctl" ]; then
+	have="$("$out/etcdctl" version 2>/dev/null || true)"
+	case "$have" in *"etcdctl version: ${version#v}"*) exit 0 ;; esac
 fi
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
@@ -19,4 +23,5 @@ cd "$work"
 go mod init cairn.local/etcdctl >/dev/null 2>&1
 go get "go.etcd.io/etcd/etcdctl/v3@$version" >/dev/null 2>&1
 CGO_ENABLED=0 go build -o "$out/etcdctl" .
-"$out/etcdctl" version | head -1
+have="$("$out/etcdctl" version)"
+echo "${have%%$'\n'*}"
