@@ -292,16 +292,25 @@ type mapOps[V any] struct {
 
 // joinDotMaps sets a to the dot map of (a, ac) ⊔ (b, bc) and returns it. It
 // works in place on a, which the caller must own, and copies what it takes
-// from b. a and b may be the same map.
-func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *CausalContext, ops mapOps[V]) map[string]V {
+// from b. a and b may be the same map. If order is not nil, it is a's
+// key order, and it follows the keys joinDotMaps adds and drops.
+func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder) map[string]V {
+	var added, removed []string
 	for k, x := range a {
+		v, changed := x, true
 		if y, ok := b[k]; ok {
-			a[k] = ops.join(x, ac, y, bc)
-		} else if x, changed := ops.unseen(x, bc); changed {
-			a[k] = x
+			v = ops.join(x, ac, y, bc)
+		} else {
+			v, changed = ops.unseen(x, bc)
 		}
-		if ops.empty(a[k]) {
+		switch {
+		case ops.empty(v):
 			delete(a, k)
+			if order != nil {
+				removed = append(removed, k)
+			}
+		case changed:
+			a[k] = v
 		}
 	}
 	for k, y := range b {
@@ -318,7 +327,51 @@ func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *C
 				a = make(map[string]V)
 			}
 			a[k] = y
+			if order != nil {
+				added = append(added, k)
+			}
 		}
+	}
+	if order != nil {
+		order.apply(added, removed)
+	}
+	return a
+}
+
+// joinDotKey is joinDotMaps for a b that holds no key but k and a bc that
+// holds no dot of a's other keys: the delta of this replica's own mutator
+// of k, whose context holds k's dots and fresh ones only. Since a dot
+// belongs to one key, no other key of a can change, and joinDotKey touches
+// k alone instead of every key of a.
+func joinDotKey[V any](a map[string]V, ac *CausalContext, k string, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder) map[string]V {
+	x, inA := a[k]
+	y, inB := b[k]
+	var v V
+	switch {
+	case inA && inB:
+		v = ops.join(x, ac, y, bc)
+	case inA:
+		v, _ = ops.unseen(x, bc)
+	case inB:
+		if v, _ = ops.unseen(y, ac); !ops.empty(v) {
+			v = ops.clone(v) // unseen may share b's storage
+		}
+	default:
+		return a
+	}
+	if ops.empty(v) {
+		if inA {
+			delete(a, k)
+			order.remove(k)
+		}
+		return a
+	}
+	if a == nil {
+		a = make(map[string]V)
+	}
+	a[k] = v
+	if !inA {
+		order.insert(k)
 	}
 	return a
 }

@@ -54,6 +54,7 @@ type Embeddable[V any] interface {
 type ORMap[V Embeddable[V]] struct {
 	fields map[string]V // field → store of its value (zero context), never empty; every dot is in ctx
 	ctx    CausalContext
+	order  *keyOrder // fields' keys sorted, for a big map; nil otherwise
 }
 
 func (m ORMap[V]) ops() mapOps[V] {
@@ -89,7 +90,7 @@ func (m *ORMap[V]) Apply(field string, mutate func(v *V) (V, error)) (ORMap[V], 
 	if !store.storeEmpty() {
 		delta.fields = map[string]V{field: store.cloneStore()}
 	}
-	m.Merge(delta)
+	m.mergeOwn(field, delta)
 	return delta, nil
 }
 
@@ -102,7 +103,7 @@ func (m *ORMap[V]) Remove(field string) ORMap[V] {
 		return ORMap[V]{}
 	}
 	delta := ORMap[V]{ctx: contextOf(v.appendStoreDots(nil))}
-	m.Merge(delta)
+	m.mergeOwn(field, delta)
 	return delta
 }
 
@@ -129,7 +130,12 @@ func (m ORMap[V]) Get(field string) (V, bool) {
 }
 
 // Fields returns the present fields, sorted.
-func (m ORMap[V]) Fields() []string { return slices.Sorted(maps.Keys(m.fields)) }
+func (m ORMap[V]) Fields() []string {
+	if m.order != nil {
+		return slices.Clone(sortedKeys(m.fields, m.order))
+	}
+	return slices.Sorted(maps.Keys(m.fields))
+}
 
 // Len returns the number of present fields.
 func (m ORMap[V]) Len() int { return len(m.fields) }
@@ -139,13 +145,28 @@ func (m ORMap[V]) Context() CausalContext { return m.ctx.Clone() }
 
 // Merge joins o into m, field by field, under the two maps' contexts.
 func (m *ORMap[V]) Merge(o ORMap[V]) {
-	m.fields = joinDotMaps(m.fields, &m.ctx, o.fields, &o.ctx, m.ops())
+	m.fields = joinDotMaps(m.fields, &m.ctx, o.fields, &o.ctx, m.ops(), m.order)
 	m.ctx.Merge(o.ctx)
+	if m.order == nil {
+		m.order = newKeyOrder(m.fields)
+	}
+}
+
+// mergeOwn merges the delta of this replica's own Apply or Remove of
+// field: Merge, touching field alone (see joinDotKey). A mutator of V sees
+// the field's value and the map's context, and its delta's context holds
+// the value's dots and dots it mints, never another field's.
+func (m *ORMap[V]) mergeOwn(field string, delta ORMap[V]) {
+	m.fields = joinDotKey(m.fields, &m.ctx, field, delta.fields, &delta.ctx, m.ops(), m.order)
+	m.ctx.Merge(delta.ctx)
+	if m.order == nil {
+		m.order = newKeyOrder(m.fields)
+	}
 }
 
 // Clone returns a copy that shares no storage with m.
 func (m ORMap[V]) Clone() ORMap[V] {
-	out := ORMap[V]{ctx: m.ctx.Clone()}
+	out := ORMap[V]{ctx: m.ctx.Clone(), order: m.order.clone()}
 	if len(m.fields) > 0 {
 		out.fields = make(map[string]V, len(m.fields))
 		for f, v := range m.fields {
@@ -170,7 +191,7 @@ func (m ORMap[V]) AppendBinary(b []byte) []byte {
 	b = append(appendHeader(b, KindORMap), byte(zero.kind()))
 	b = m.ctx.appendBody(b)
 	b = binary.AppendUvarint(b, uint64(len(m.fields)))
-	for _, f := range slices.Sorted(maps.Keys(m.fields)) {
+	for _, f := range sortedKeys(m.fields, m.order) {
 		b = appendString(b, f)
 		b = m.fields[f].appendStore(b)
 	}
@@ -191,6 +212,10 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 	if n > 0 {
 		m.fields = make(map[string]V, n)
 	}
+	var keys []string // the key order, collected as the sorted encoding is read
+	if n >= orderMinKeys {
+		keys = make([]string, 0, n)
+	}
 	var prev string
 	var dots []clock.Dot
 	for i := range n {
@@ -207,12 +232,18 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 			break
 		}
 		m.fields[f] = v
+		if keys != nil {
+			keys = append(keys, f)
+		}
 		dots = v.appendStoreDots(dots[:0])
 		d.covered(dots, &m.ctx)
 		prev = f
 	}
 	if err := d.finish(KindORMap); err != nil {
 		return ORMap[V]{}, err
+	}
+	if keys != nil {
+		m.order = &keyOrder{keys: keys}
 	}
 	return m, nil
 }

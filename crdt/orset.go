@@ -25,6 +25,7 @@ import (
 type ORSet struct {
 	elems map[string][]clock.Dot // element → its add dots, sorted, never empty; every dot is in ctx
 	ctx   CausalContext
+	order *keyOrder // elems' keys sorted, for a big top-level set; nil otherwise
 }
 
 var dotSetOps = mapOps[[]clock.Dot]{
@@ -47,7 +48,7 @@ func (s *ORSet) Add(r clock.ReplicaID, elem string) (ORSet, error) {
 		elems: map[string][]clock.Dot{elem: {d}},
 		ctx:   contextOf(append([]clock.Dot{d}, s.elems[elem]...)),
 	}
-	s.Merge(delta)
+	s.mergeOwn(elem, delta)
 	return delta, nil
 }
 
@@ -61,7 +62,7 @@ func (s *ORSet) Remove(elem string) ORSet {
 		return ORSet{}
 	}
 	delta := ORSet{ctx: contextOf(dots)}
-	s.Merge(delta)
+	s.mergeOwn(elem, delta)
 	return delta
 }
 
@@ -79,7 +80,12 @@ func (s ORSet) Contains(elem string) bool {
 }
 
 // Elements returns the elements, sorted.
-func (s ORSet) Elements() []string { return slices.Sorted(maps.Keys(s.elems)) }
+func (s ORSet) Elements() []string {
+	if s.order != nil {
+		return slices.Clone(sortedKeys(s.elems, s.order))
+	}
+	return slices.Sorted(maps.Keys(s.elems))
+}
 
 // Len returns the number of elements.
 func (s ORSet) Len() int { return len(s.elems) }
@@ -90,12 +96,30 @@ func (s ORSet) Context() CausalContext { return s.ctx.Clone() }
 // Merge joins o into s: an add survives unless the other side has seen it
 // and no longer holds it.
 func (s *ORSet) Merge(o ORSet) {
-	s.elems = s.joinStore(&s.ctx, o, &o.ctx).elems
+	s.elems = joinDotMaps(s.elems, &s.ctx, o.elems, &o.ctx, dotSetOps, s.order)
 	s.ctx.Merge(o.ctx)
+	if s.order == nil {
+		s.order = newKeyOrder(s.elems)
+	}
+}
+
+// mergeOwn merges the delta of this replica's own Add or Remove of elem:
+// Merge, touching elem alone (see joinDotKey), so that an add to a big set
+// does not visit every element.
+func (s *ORSet) mergeOwn(elem string, delta ORSet) {
+	s.elems = joinDotKey(s.elems, &s.ctx, elem, delta.elems, &delta.ctx, dotSetOps, s.order)
+	s.ctx.Merge(delta.ctx)
+	if s.order == nil {
+		s.order = newKeyOrder(s.elems)
+	}
 }
 
 // Clone returns a copy that shares no storage with s.
-func (s ORSet) Clone() ORSet { return s.cloneStore().withContext(s.ctx.Clone()) }
+func (s ORSet) Clone() ORSet {
+	c := s.cloneStore().withContext(s.ctx.Clone())
+	c.order = s.order.clone()
+	return c
+}
 
 // Equal reports whether s and o are the same state: the same elements with
 // the same add dots, and the same context.
@@ -118,6 +142,8 @@ func DecodeORSet(b []byte) (ORSet, error) { return decodeCausal[ORSet](b) }
 
 func (ORSet) kind() Kind { return KindORSet }
 
+// split, joinStore, unseenStore and cloneStore return stores without a key
+// order: they serve a set nested in an ORMap, which keeps none.
 func (s ORSet) split() (ORSet, CausalContext) { return ORSet{elems: s.elems}, s.ctx }
 
 func (s ORSet) withContext(c CausalContext) ORSet {
@@ -127,7 +153,7 @@ func (s ORSet) withContext(c CausalContext) ORSet {
 
 // joinStore reuses s's map, which the caller must own.
 func (s ORSet) joinStore(c *CausalContext, o ORSet, oc *CausalContext) ORSet {
-	return ORSet{elems: joinDotMaps(s.elems, c, o.elems, oc, dotSetOps)}
+	return ORSet{elems: joinDotMaps(s.elems, c, o.elems, oc, dotSetOps, nil)}
 }
 
 func (s ORSet) unseenStore(c *CausalContext) (ORSet, bool) {
@@ -181,7 +207,7 @@ const minORSetEntrySize = 1 + 1 + minDotSize
 
 func (s ORSet) appendStore(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s.elems)))
-	for _, e := range slices.Sorted(maps.Keys(s.elems)) {
+	for _, e := range sortedKeys(s.elems, s.order) {
 		b = appendString(b, e)
 		b = appendDotList(b, s.elems[e])
 	}
@@ -194,6 +220,10 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 		return ORSet{}
 	}
 	elems := make(map[string][]clock.Dot, n)
+	var keys []string // the key order, collected as the sorted encoding is read
+	if n >= orderMinKeys {
+		keys = make([]string, 0, n)
+	}
 	var prev string
 	for i := range n {
 		e := d.string()
@@ -209,7 +239,14 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 			return ORSet{}
 		}
 		elems[e] = dots
+		if keys != nil {
+			keys = append(keys, e)
+		}
 		prev = e
 	}
-	return ORSet{elems: elems}
+	s := ORSet{elems: elems}
+	if keys != nil {
+		s.order = &keyOrder{keys: keys}
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/cairndb/cairn/clock"
@@ -56,5 +57,54 @@ func TestFailedMutationLeavesNoTrace(t *testing.T) {
 	}
 	if v, _, _ := o.Get(1); string(v) != "kept" {
 		t.Fatalf("reader saw %q, want %q", v, "kept")
+	}
+}
+
+// TestCacheKeepsAHotBigSetDecoded: the decoded state of a set of thousands
+// of members stays cached across writes, so that a write to it does not
+// read and decode the whole set again.
+func TestCacheKeepsAHotBigSetDecoded(t *testing.T) {
+	db := openDB(t, vfs.NewMem())
+	s, err := Open(Config{DB: db, Sync: SyncPeriodic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := []byte("big")
+	members := make([]string, 100)
+	for batch := range 50 {
+		for i := range members {
+			members[i] = fmt.Sprintf("member-%06d", batch*len(members)+i)
+		}
+		st := object.Stamp{Replica: s.ReplicaID(), TS: clock.Timestamp{WallTime: int64(batch + 1)}}
+		if _, err := s.Mutate(key, func(o *object.Object) (object.Object, error) {
+			d, _, err := o.SAdd(st, members...)
+			return d, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc, o, decoded, ok := s.cache.take(key)
+	if !ok || !decoded {
+		t.Fatalf("cached %v, decoded %v after writes to a %d-byte set", ok, decoded, len(enc))
+	}
+	if n, _ := o.Card(0); n != 5000 {
+		t.Fatalf("cached set has %d members, want 5000", n)
+	}
+}
+
+// TestCacheKeepsTheEncodingOfAStateTooBigToKeepDecoded: past its shard's
+// limit, a decoded state is dropped but its encoding, if small enough,
+// stays.
+func TestCacheKeepsTheEncodingOfAStateTooBigToKeepDecoded(t *testing.T) {
+	c := newObjectCache(cacheShards * 64 << 10) // 64 KiB per shard
+	small, big := make([]byte, 4<<10), make([]byte, 40<<10)
+	c.putDecoded([]byte("small"), small, object.Object{})
+	if _, _, decoded, ok := c.take([]byte("small")); !ok || decoded {
+		t.Fatalf("4 KiB encoding: cached %v, decoded %v; want the encoding alone", ok, decoded)
+	}
+	c.putDecoded([]byte("big"), big, object.Object{})
+	if _, ok := c.get([]byte("big")); ok {
+		t.Fatal("a 40 KiB encoding was cached in a 64 KiB shard")
 	}
 }

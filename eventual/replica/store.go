@@ -40,7 +40,7 @@ type Config struct {
 	Sync         SyncMode
 	SyncInterval time.Duration
 	// CacheBytes bounds the cache of recent objects' encodings and
-	// decoded states (default 64 MiB; negative turns it off).
+	// decoded states (default 128 MiB; negative turns it off).
 	CacheBytes int
 	// MaxHintsPerTarget bounds the hints held for one node (default
 	// 1,000,000). Past it new hints are dropped and counted.
@@ -116,7 +116,7 @@ func Open(cfg Config) (*Store, error) {
 		cfg.SyncInterval = 10 * time.Millisecond
 	}
 	if cfg.CacheBytes == 0 {
-		cfg.CacheBytes = 64 << 20
+		cfg.CacheBytes = 128 << 20
 	}
 	if cfg.MaxHintsPerTarget <= 0 {
 		cfg.MaxHintsPerTarget = 1_000_000
