@@ -220,6 +220,14 @@ func (p *peer) setStatus(connected bool, err error) {
 	p.status.Unlock()
 }
 
+// lastError is the error that failed the last connection attempt or
+// stream, or nil.
+func (p *peer) lastError() error {
+	p.status.Lock()
+	defer p.status.Unlock()
+	return p.status.lastErr
+}
+
 func (p *peer) info() PeerInfo {
 	state := p.breaker.State() // may call breakerChanged: not under status
 	p.status.Lock()

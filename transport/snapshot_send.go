@@ -22,6 +22,11 @@ func (p *peer) sendSnapshot(ctx context.Context, header []byte, body io.Reader) 
 	case t.cfg.Faults.partitioned(p.id, Outbound):
 		return fmt.Errorf("%w: peer %d", ErrPartitioned, p.id)
 	case p.breaker.State() == breaker.Open:
+		// Say why it opened: a peer that is another node or cluster stays
+		// refused, and the caller should see that, not only "open".
+		if last := p.lastError(); last != nil {
+			return fmt.Errorf("transport: snapshot to peer %d: %w (last error: %w)", p.id, breaker.ErrOpen, last)
+		}
 		return fmt.Errorf("transport: snapshot to peer %d: %w", p.id, breaker.ErrOpen)
 	}
 	select {

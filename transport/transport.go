@@ -205,7 +205,8 @@ func (t *Transport) Send(to uint64, frame []byte) bool {
 // snapshots are sent at once; SendSnapshot waits for a slot.
 //
 // The peer's breaker is consulted (an open breaker fails the call with an
-// error matching breaker.ErrOpen) but not fed: a snapshot's outcome
+// error matching breaker.ErrOpen and the peer's last connection error,
+// such as a MismatchError) but not fed: a snapshot's outcome
 // depends on its size and the receiver's disk more than on the link.
 func (t *Transport) SendSnapshot(ctx context.Context, to uint64, header []byte, body io.Reader) error {
 	if t.closed.Load() {

@@ -228,6 +228,21 @@ func TestIdentityMismatchRefused(t *testing.T) {
 		if !errors.Is(err, tc.target) {
 			t.Errorf("peer %d: SendSnapshot returned %v, want %v", tc.peer, err, tc.target)
 		}
+		// Once the failures open the breaker, a snapshot is refused at
+		// once, and the error still says why.
+		waitFor(t, 10*time.Second, "the breaker to open", func() bool {
+			a.tr.Send(tc.peer, []byte("x"))
+			for _, p := range a.tr.Peers() {
+				if p.ID == tc.peer {
+					return p.Breaker == breaker.Open
+				}
+			}
+			return false
+		})
+		err = a.tr.SendSnapshot(context.Background(), tc.peer, []byte("h"), strings.NewReader("body"))
+		if !errors.Is(err, tc.target) || !errors.Is(err, breaker.ErrOpen) {
+			t.Errorf("peer %d, breaker open: SendSnapshot returned %v, want %v and %v", tc.peer, err, breaker.ErrOpen, tc.target)
+		}
 	}
 	if n := other.rec.count(1) + wrongNode.rec.count(1); n != 0 {
 		t.Errorf("%d frames delivered across a mismatch", n)
