@@ -293,9 +293,9 @@ type mapOps[V any] struct {
 // joinDotMaps sets a to the dot map of (a, ac) ⊔ (b, bc) and returns it. It
 // works in place on a, which the caller must own, and copies what it takes
 // from b. a and b may be the same map. If order is not nil, it is a's
-// key order, and it follows the keys joinDotMaps adds and drops.
-func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder) map[string]V {
-	var added, removed []string
+// order, and it follows the keys joinDotMaps adds, drops and changes.
+func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder[V]) map[string]V {
+	var added, removed, changedKeys []string
 	for k, x := range a {
 		v, changed := x, true
 		if y, ok := b[k]; ok {
@@ -311,6 +311,9 @@ func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *C
 			}
 		case changed:
 			a[k] = v
+			if order != nil {
+				changedKeys = append(changedKeys, k)
+			}
 		}
 	}
 	for k, y := range b {
@@ -333,7 +336,7 @@ func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *C
 		}
 	}
 	if order != nil {
-		order.apply(added, removed)
+		order.apply(a, added, removed, changedKeys)
 	}
 	return a
 }
@@ -343,7 +346,7 @@ func joinDotMaps[V any](a map[string]V, ac *CausalContext, b map[string]V, bc *C
 // of k, whose context holds k's dots and fresh ones only. Since a dot
 // belongs to one key, no other key of a can change, and joinDotKey touches
 // k alone instead of every key of a.
-func joinDotKey[V any](a map[string]V, ac *CausalContext, k string, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder) map[string]V {
+func joinDotKey[V any](a map[string]V, ac *CausalContext, k string, b map[string]V, bc *CausalContext, ops mapOps[V], order *keyOrder[V]) map[string]V {
 	x, inA := a[k]
 	y, inB := b[k]
 	var v V
@@ -370,8 +373,10 @@ func joinDotKey[V any](a map[string]V, ac *CausalContext, k string, b map[string
 		a = make(map[string]V)
 	}
 	a[k] = v
-	if !inA {
-		order.insert(k)
+	if inA {
+		order.set(k, v)
+	} else {
+		order.insert(k, v)
 	}
 	return a
 }

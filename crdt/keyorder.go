@@ -6,122 +6,164 @@ import (
 )
 
 // orderMinKeys is the size from which a top-level ORSet or ORMap keeps its
-// keys sorted beside its map. Below it a sort per encoding is cheap; above
-// it the sort was most of the cost of a write to a big set (a 6,000-member
-// set spent a quarter of a node's CPU sorting members to encode them).
+// entries sorted beside its map. Below it a sort per encoding is cheap;
+// above it the sort was most of the cost of a write to a big set (a
+// 6,000-member set spent a quarter of a node's CPU sorting members to
+// encode them).
 const orderMinKeys = 64
 
-// smallChange is the number of added or removed keys up to which keyOrder
-// updates its slice key by key (a binary search and a move each); past it,
-// one merge pass over the whole slice is cheaper.
+// smallChange is the number of added, removed or changed keys up to which
+// keyOrder updates its slices key by key (a binary search, and a move for
+// an added or removed key); past it, one pass over the whole order is
+// cheaper.
 const smallChange = 16
 
-// keyOrder is the sorted keys of a dot map, kept in step with the map by the
-// Merge of the ORSet or ORMap that owns both, so that encoding and listing
-// need no sort. Only a top-level state keeps one: a nested store is changed
-// through joinStore, which returns a store without one. Like the map, it is
-// shared by assignment and copied by Clone.
-type keyOrder struct {
+// keyOrder is the entries of a dot map sorted by key, kept in step with the
+// map by the Merge of the ORSet or ORMap that owns both, so that encoding
+// and listing need neither a sort nor a map lookup per key (in a set of
+// thousands of members the lookups, each a few cache misses, were half of
+// the encoding). Only a top-level state keeps one: a nested store is
+// changed through joinStore, which returns a store without one. Like the
+// map, it is shared by assignment and copied by Clone.
+type keyOrder[V any] struct {
 	keys []string
+	vals []V // vals[i] is the map's value of keys[i], sharing its storage
 }
 
-// newKeyOrder returns the order of m's keys, or nil if m is too small to
-// need one.
-func newKeyOrder[V any](m map[string]V) *keyOrder {
+// newKeyOrder returns the order of m's entries, or nil if m is too small
+// to need one.
+func newKeyOrder[V any](m map[string]V) *keyOrder[V] {
 	if len(m) < orderMinKeys {
 		return nil
 	}
-	return &keyOrder{keys: slices.Sorted(maps.Keys(m))}
+	o := &keyOrder[V]{keys: slices.Sorted(maps.Keys(m))}
+	o.refresh(m)
+	return o
 }
 
-// sortedKeys returns m's keys in order: o's slice, which the caller must
-// not modify, when o is in step with m, else a new sorted slice.
-func sortedKeys[V any](m map[string]V, o *keyOrder) []string {
-	// A length mismatch would mean a change that bypassed Merge: never
-	// trust the order then.
+// sorted returns m's keys in order, and their values if o is in step with
+// m. Both are o's slices, which the caller must not modify; without o (or
+// with an o whose length disagrees with m's, which would mean a change that
+// bypassed Merge and is never trusted), vals is nil and keys a new sorted
+// slice, and the caller looks the values up in m.
+func (o *keyOrder[V]) sorted(m map[string]V) (keys []string, vals []V) {
 	if o != nil && len(o.keys) == len(m) {
-		return o.keys
+		return o.keys, o.vals
 	}
-	return slices.Sorted(maps.Keys(m))
+	return slices.Sorted(maps.Keys(m)), nil
 }
 
-// clone returns a copy of o that shares no storage with it.
-func (o *keyOrder) clone() *keyOrder {
-	if o == nil {
-		return nil
+// cloneOrdered returns a copy of m and of its order o that share no storage
+// with them; the new map and order share the values clone makes.
+func cloneOrdered[V any](m map[string]V, o *keyOrder[V], clone func(V) V) (map[string]V, *keyOrder[V]) {
+	if len(m) == 0 {
+		return nil, nil
 	}
-	return &keyOrder{keys: slices.Clone(o.keys)}
+	out := make(map[string]V, len(m))
+	if o == nil || len(o.keys) != len(m) {
+		for k, v := range m {
+			out[k] = clone(v)
+		}
+		return out, newKeyOrder(out)
+	}
+	c := &keyOrder[V]{keys: slices.Clone(o.keys), vals: make([]V, len(o.vals))}
+	for i, k := range c.keys {
+		c.vals[i] = clone(o.vals[i])
+		out[k] = c.vals[i]
+	}
+	return out, c
 }
 
-// apply removes the keys in removed and inserts those in added (neither
-// holds a key twice, and no key is in both).
-func (o *keyOrder) apply(added, removed []string) {
-	switch {
-	case len(removed) == 0:
-	case len(removed) <= smallChange:
-		for _, k := range removed {
-			o.remove(k)
-		}
-	default:
-		gone := make(map[string]struct{}, len(removed))
-		for _, k := range removed {
-			gone[k] = struct{}{}
-		}
-		o.keys = slices.DeleteFunc(o.keys, func(k string) bool {
-			_, ok := gone[k]
-			return ok
-		})
+// refresh sets every value from m.
+func (o *keyOrder[V]) refresh(m map[string]V) {
+	if cap(o.vals) < len(o.keys) {
+		o.vals = make([]V, len(o.keys))
 	}
-	switch {
-	case len(added) == 0:
-	case len(added) <= smallChange:
-		for _, k := range added {
-			o.insert(k)
-		}
-	default:
-		slices.Sort(added)
-		o.keys = mergeSorted(o.keys, added)
+	o.vals = o.vals[:len(o.keys)]
+	for i, k := range o.keys {
+		o.vals[i] = m[k]
 	}
 }
 
-// insert adds k to o, a nil o included (a no-op then).
-func (o *keyOrder) insert(k string) {
+// apply brings o in step with m after the keys in removed left it, those in
+// added joined it and those in changed took new values (no key is in two
+// of the lists, nor twice in one).
+func (o *keyOrder[V]) apply(m map[string]V, added, removed, changed []string) {
+	if len(added) > smallChange || len(removed) > smallChange || len(changed) > smallChange {
+		o.keys = mergeKeys(o.keys, added, removed)
+		o.refresh(m)
+		return
+	}
+	for _, k := range removed {
+		o.remove(k)
+	}
+	for _, k := range added {
+		o.insert(k, m[k])
+	}
+	for _, k := range changed {
+		o.set(k, m[k])
+	}
+}
+
+// insert adds k with value v to o, a nil o included (a no-op then).
+func (o *keyOrder[V]) insert(k string, v V) {
 	if o == nil {
 		return
 	}
 	if i, ok := slices.BinarySearch(o.keys, k); !ok {
 		o.keys = slices.Insert(o.keys, i, k)
+		o.vals = slices.Insert(o.vals, i, v)
 	}
 }
 
 // remove drops k from o, a nil o included (a no-op then).
-func (o *keyOrder) remove(k string) {
+func (o *keyOrder[V]) remove(k string) {
 	if o == nil {
 		return
 	}
 	if i, ok := slices.BinarySearch(o.keys, k); ok {
 		o.keys = slices.Delete(o.keys, i, i+1)
+		o.vals = slices.Delete(o.vals, i, i+1)
 	}
 }
 
-// mergeSorted returns the sorted union of two sorted slices in new storage.
-func mergeSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
+// set gives k the value v in o, a nil o included (a no-op then).
+func (o *keyOrder[V]) set(k string, v V) {
+	if o == nil {
+		return
+	}
+	if i, ok := slices.BinarySearch(o.keys, k); ok {
+		o.vals[i] = v
+	}
+}
+
+// mergeKeys returns the sorted keys minus removed plus added, in new
+// storage; added is sorted in place.
+func mergeKeys(keys, added, removed []string) []string {
+	gone := make(map[string]struct{}, len(removed))
+	for _, k := range removed {
+		gone[k] = struct{}{}
+	}
+	slices.Sort(added)
+	out := make([]string, 0, len(keys)+len(added)-len(removed))
 	i, j := 0, 0
-	for i < len(a) && j < len(b) {
+	for i < len(keys) || j < len(added) {
+		var k string
 		switch {
-		case a[i] < b[j]:
-			out = append(out, a[i])
+		case j == len(added) || (i < len(keys) && keys[i] < added[j]):
+			k = keys[i]
 			i++
-		case a[i] > b[j]:
-			out = append(out, b[j])
+		case i == len(keys) || added[j] < keys[i]:
+			k = added[j]
 			j++
-		default:
-			out = append(out, a[i])
+		default: // in both: keep one
+			k = keys[i]
 			i++
 			j++
 		}
+		if _, ok := gone[k]; !ok {
+			out = append(out, k)
+		}
 	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return out
 }

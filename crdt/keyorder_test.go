@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -114,12 +115,17 @@ func checkOwnMerge(t *rapid.T, ref ORSet, hashRef ORMap[MVRegister], d ORSet, hd
 	}
 }
 
-// checkOrder fails if order is kept but differs from m's sorted keys, or if
-// the encoding with it differs from the encoding without it.
-func checkOrder[V any](t *rapid.T, what string, m map[string]V, order *keyOrder, enc, sortedEnc []byte) {
+// checkOrder fails if order is kept but differs from m's sorted entries, or
+// if the encoding with it differs from the encoding without it.
+func checkOrder[V any](t *rapid.T, what string, m map[string]V, order *keyOrder[V], enc, sortedEnc []byte) {
 	if order != nil {
 		if want := slices.Sorted(maps.Keys(m)); !slices.Equal(order.keys, want) {
 			t.Fatalf("%s: key order %v, want %v", what, order.keys, want)
+		}
+		for i, k := range order.keys {
+			if !reflect.DeepEqual(order.vals[i], m[k]) {
+				t.Fatalf("%s: order holds %v for %q, the map %v", what, order.vals[i], k, m[k])
+			}
 		}
 	} else if len(m) >= orderMinKeys {
 		t.Fatalf("%s: %d keys and no key order", what, len(m))
@@ -142,32 +148,40 @@ func TestKeyOrderApply(t *testing.T) {
 		return slices.DeleteFunc(ks, func(k string) bool { return (k[len(k)-1]-'0')%2 == 0 })
 	}
 	for _, tc := range []struct {
-		name           string
-		added, removed []string
+		name                    string
+		added, removed, changed []string
 	}{
-		{"few added", []string{"k0001", "a", "z"}, nil},
-		{"many added", odd(keys(200, 3)), nil},
-		{"few removed", nil, []string{"k0000", "k0100", "k0198", "absent"}},
-		{"many removed", nil, keys(200, 4)},
-		{"both", keys(300, 7)[30:], keys(200, 6)},
+		{"few added", []string{"k0001", "a", "z"}, nil, nil},
+		{"many added", odd(keys(200, 3)), nil, nil},
+		{"few removed", nil, []string{"k0000", "k0100", "k0198"}, nil},
+		{"many removed", nil, keys(200, 4), nil},
+		{"few changed", nil, nil, []string{"k0002", "k0198"}},
+		{"many changed", nil, nil, keys(200, 10)},
+		{"all three", keys(300, 7)[30:], keys(200, 6), []string{"k0002", "k0010"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := keys(200, 2)
-			o := &keyOrder{keys: slices.Clone(start)}
-			set := map[string]bool{}
-			for _, k := range start {
-				set[k] = true
+			m := map[string]int{}
+			for _, k := range keys(200, 2) {
+				m[k] = 1
 			}
+			o := newKeyOrder(m)
 			for _, k := range tc.removed {
-				delete(set, k)
+				delete(m, k)
 			}
-			added := slices.Clone(tc.added)
 			for _, k := range tc.added {
-				set[k] = true
+				m[k] = 2
 			}
-			o.apply(added, tc.removed)
-			if want := slices.Sorted(maps.Keys(set)); !slices.Equal(o.keys, want) {
+			for _, k := range tc.changed {
+				m[k] = 3
+			}
+			o.apply(m, slices.Clone(tc.added), tc.removed, tc.changed)
+			if want := slices.Sorted(maps.Keys(m)); !slices.Equal(o.keys, want) {
 				t.Fatalf("keys %v\nwant %v", o.keys, want)
+			}
+			for i, k := range o.keys {
+				if o.vals[i] != m[k] {
+					t.Fatalf("value of %q: %d, want %d", k, o.vals[i], m[k])
+				}
 			}
 		})
 	}
@@ -177,8 +191,8 @@ func TestKeyOrderApply(t *testing.T) {
 // order whose length disagrees with its map is ignored.
 func TestKeyOrderIsNotTrustedOutOfStep(t *testing.T) {
 	m := map[string]int{"b": 1, "a": 2, "c": 3}
-	got := sortedKeys(m, &keyOrder{keys: []string{"a", "b"}})
-	if want := []string{"a", "b", "c"}; !slices.Equal(got, want) {
-		t.Fatalf("sortedKeys = %v, want %v", got, want)
+	keys, vals := (&keyOrder[int]{keys: []string{"a", "b"}, vals: []int{2, 1}}).sorted(m)
+	if want := []string{"a", "b", "c"}; !slices.Equal(keys, want) || vals != nil {
+		t.Fatalf("sorted = %v, %v; want %v and no values", keys, vals, want)
 	}
 }

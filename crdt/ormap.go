@@ -54,7 +54,7 @@ type Embeddable[V any] interface {
 type ORMap[V Embeddable[V]] struct {
 	fields map[string]V // field → store of its value (zero context), never empty; every dot is in ctx
 	ctx    CausalContext
-	order  *keyOrder // fields' keys sorted, for a big map; nil otherwise
+	order  *keyOrder[V] // fields sorted, for a big top-level map; nil otherwise
 }
 
 func (m ORMap[V]) ops() mapOps[V] {
@@ -132,7 +132,8 @@ func (m ORMap[V]) Get(field string) (V, bool) {
 // Fields returns the present fields, sorted.
 func (m ORMap[V]) Fields() []string {
 	if m.order != nil {
-		return slices.Clone(sortedKeys(m.fields, m.order))
+		keys, _ := m.order.sorted(m.fields)
+		return slices.Clone(keys)
 	}
 	return slices.Sorted(maps.Keys(m.fields))
 }
@@ -166,13 +167,8 @@ func (m *ORMap[V]) mergeOwn(field string, delta ORMap[V]) {
 
 // Clone returns a copy that shares no storage with m.
 func (m ORMap[V]) Clone() ORMap[V] {
-	out := ORMap[V]{ctx: m.ctx.Clone(), order: m.order.clone()}
-	if len(m.fields) > 0 {
-		out.fields = make(map[string]V, len(m.fields))
-		for f, v := range m.fields {
-			out.fields[f] = v.cloneStore()
-		}
-	}
+	out := ORMap[V]{ctx: m.ctx.Clone()}
+	out.fields, out.order = cloneOrdered(m.fields, m.order, V.cloneStore)
 	return out
 }
 
@@ -191,9 +187,14 @@ func (m ORMap[V]) AppendBinary(b []byte) []byte {
 	b = append(appendHeader(b, KindORMap), byte(zero.kind()))
 	b = m.ctx.appendBody(b)
 	b = binary.AppendUvarint(b, uint64(len(m.fields)))
-	for _, f := range sortedKeys(m.fields, m.order) {
+	keys, vals := m.order.sorted(m.fields)
+	for i, f := range keys {
 		b = appendString(b, f)
-		b = m.fields[f].appendStore(b)
+		if vals != nil {
+			b = vals[i].appendStore(b)
+		} else {
+			b = m.fields[f].appendStore(b)
+		}
 	}
 	return b
 }
@@ -212,9 +213,10 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 	if n > 0 {
 		m.fields = make(map[string]V, n)
 	}
-	var keys []string // the key order, collected as the sorted encoding is read
+	var keys []string // the order, collected as the sorted encoding is read
+	var vals []V
 	if n >= orderMinKeys {
-		keys = make([]string, 0, n)
+		keys, vals = make([]string, 0, n), make([]V, 0, n)
 	}
 	var prev string
 	var dots []clock.Dot
@@ -233,7 +235,7 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 		}
 		m.fields[f] = v
 		if keys != nil {
-			keys = append(keys, f)
+			keys, vals = append(keys, f), append(vals, v)
 		}
 		dots = v.appendStoreDots(dots[:0])
 		d.covered(dots, &m.ctx)
@@ -243,7 +245,7 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 		return ORMap[V]{}, err
 	}
 	if keys != nil {
-		m.order = &keyOrder{keys: keys}
+		m.order = &keyOrder[V]{keys: keys, vals: vals}
 	}
 	return m, nil
 }

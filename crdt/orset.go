@@ -25,7 +25,7 @@ import (
 type ORSet struct {
 	elems map[string][]clock.Dot // element → its add dots, sorted, never empty; every dot is in ctx
 	ctx   CausalContext
-	order *keyOrder // elems' keys sorted, for a big top-level set; nil otherwise
+	order *keyOrder[[]clock.Dot] // elems sorted, for a big top-level set; nil otherwise
 }
 
 var dotSetOps = mapOps[[]clock.Dot]{
@@ -82,7 +82,8 @@ func (s ORSet) Contains(elem string) bool {
 // Elements returns the elements, sorted.
 func (s ORSet) Elements() []string {
 	if s.order != nil {
-		return slices.Clone(sortedKeys(s.elems, s.order))
+		keys, _ := s.order.sorted(s.elems)
+		return slices.Clone(keys)
 	}
 	return slices.Sorted(maps.Keys(s.elems))
 }
@@ -116,9 +117,11 @@ func (s *ORSet) mergeOwn(elem string, delta ORSet) {
 
 // Clone returns a copy that shares no storage with s.
 func (s ORSet) Clone() ORSet {
-	c := s.cloneStore().withContext(s.ctx.Clone())
-	c.order = s.order.clone()
-	return c
+	if s.order == nil {
+		return s.cloneStore().withContext(s.ctx.Clone())
+	}
+	elems, order := cloneOrdered(s.elems, s.order, slices.Clone[[]clock.Dot])
+	return ORSet{elems: elems, ctx: s.ctx.Clone(), order: order}
 }
 
 // Equal reports whether s and o are the same state: the same elements with
@@ -207,9 +210,14 @@ const minORSetEntrySize = 1 + 1 + minDotSize
 
 func (s ORSet) appendStore(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s.elems)))
-	for _, e := range sortedKeys(s.elems, s.order) {
+	keys, vals := s.order.sorted(s.elems)
+	for i, e := range keys {
 		b = appendString(b, e)
-		b = appendDotList(b, s.elems[e])
+		if vals != nil {
+			b = appendDotList(b, vals[i])
+		} else {
+			b = appendDotList(b, s.elems[e])
+		}
 	}
 	return b
 }
@@ -220,9 +228,10 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 		return ORSet{}
 	}
 	elems := make(map[string][]clock.Dot, n)
-	var keys []string // the key order, collected as the sorted encoding is read
+	var keys []string // the order, collected as the sorted encoding is read
+	var vals [][]clock.Dot
 	if n >= orderMinKeys {
-		keys = make([]string, 0, n)
+		keys, vals = make([]string, 0, n), make([][]clock.Dot, 0, n)
 	}
 	var prev string
 	for i := range n {
@@ -240,13 +249,13 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 		}
 		elems[e] = dots
 		if keys != nil {
-			keys = append(keys, e)
+			keys, vals = append(keys, e), append(vals, dots)
 		}
 		prev = e
 	}
 	s := ORSet{elems: elems}
 	if keys != nil {
-		s.order = &keyOrder{keys: keys}
+		s.order = &keyOrder[[]clock.Dot]{keys: keys, vals: vals}
 	}
 	return s
 }
