@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/cairndb/cairn/internal/freeport"
 )
 
 // The systems a comparison starts.
@@ -218,7 +220,7 @@ func startRaftCluster(ctx context.Context, system string, cfg LaunchConfig, port
 	if err != nil {
 		return nil, err
 	}
-	ports, err := FreePorts(c.cfg.Nodes * portsPer)
+	ports, err := freeport.Pick(c.cfg.Nodes * portsPer)
 	if err != nil {
 		c.Stop()
 		return nil, err
@@ -335,7 +337,7 @@ func StartRedis(ctx context.Context, cfg LaunchConfig) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := FreePorts(1)
+	ports, err := freeport.Pick(1)
 	if err != nil {
 		c.Stop()
 		return nil, err

@@ -3,51 +3,11 @@ package bench
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"time"
 )
-
-// Port plan of the clusters bench starts. Ports are drawn below Linux's
-// ephemeral range (32768-60999), where the kernel hands out the local
-// ports of outgoing connections and :0 listeners, so a port found free is
-// not taken a moment later by some client on a busy machine.
-const (
-	portLow  = 20000
-	portHigh = 32000
-	// portTries bounds the search for free ports.
-	portTries = 2000
-)
-
-// FreePorts returns n distinct loopback ports in [20000, 32000) that could
-// be bound a moment ago. HAZARD: they are released before the server binds
-// them; another process may take one in between, and the server then fails
-// to start with "address already in use" (bench reports it; run again).
-func FreePorts(n int) ([]int, error) {
-	seen := map[int]bool{}
-	var out []int
-	for try := 0; len(out) < n; try++ {
-		if try >= portTries {
-			return nil, fmt.Errorf("no %d free loopback ports in [%d, %d) after %d tries", n, portLow, portHigh, portTries)
-		}
-		p := portLow + rand.IntN(portHigh-portLow)
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		out = append(out, p)
-	}
-	return out, nil
-}
 
 // proc is one server process bench started. Its stdout and stderr go to a
 // log file in the cluster's directory.

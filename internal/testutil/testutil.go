@@ -1,31 +1,21 @@
 package testutil
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/cairndb/cairn/internal/freeport"
 )
 
-// FreePorts returns n distinct loopback ports that were free a moment
-// ago. HAZARD: they are released before use, so another process may take
-// one in between; tests that must not flake on a busy machine retry.
+// FreePorts returns n distinct loopback ports that were free, for TCP and
+// UDP, a moment ago, below the kernel's ephemeral range (see freeport.Pick
+// for why, and for the hazard that remains).
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	lns := make([]net.Listener, 0, n)
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	ports, err := freeport.Pick(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ports
 }

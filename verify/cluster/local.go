@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cairndb/cairn/internal/freeport"
 )
 
 // MaxNodes bounds a local cluster's size: more processes than this on a
@@ -152,7 +154,7 @@ func (l *Local) plan() error {
 			})
 		}
 	} else {
-		ports, err := freePorts(4 * n)
+		ports, err := freeport.Pick(4 * n)
 		if err != nil {
 			return err
 		}
@@ -202,25 +204,6 @@ func (l *Local) args(m Member, dataDir, initial, state string) []string {
 	}
 	args = append(args, l.cfg.ServerFlags...)
 	return append(args, l.cfg.ExtraFlags...)
-}
-
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // Size implements Cluster.
@@ -313,7 +296,7 @@ func (l *Local) NewPeerURL(i int) (string, error) {
 	if l.ns != nil {
 		peer = "http://" + net.JoinHostPort(l.ns.ip(i), fmt.Sprint(2380+l.nextPeer))
 	} else {
-		ports, err := freePorts(1)
+		ports, err := freeport.Pick(1)
 		if err != nil {
 			return "", err
 		}
