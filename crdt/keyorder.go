@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"iter"
 	"maps"
 	"slices"
 )
@@ -41,16 +42,63 @@ func newKeyOrder[V any](m map[string]V) *keyOrder[V] {
 	return o
 }
 
-// sorted returns m's keys in order, and their values if o is in step with
-// m. Both are o's slices, which the caller must not modify; without o (or
-// with an o whose length disagrees with m's, which would mean a change that
-// bypassed Merge and is never trusted), vals is nil and keys a new sorted
-// slice, and the caller looks the values up in m.
-func (o *keyOrder[V]) sorted(m map[string]V) (keys []string, vals []V) {
-	if o != nil && len(o.keys) == len(m) {
-		return o.keys, o.vals
+// orNew returns o, or a new order of m if o is nil (nil still if m is
+// too small to need one): what a Merge leaves its state with.
+func (o *keyOrder[V]) orNew(m map[string]V) *keyOrder[V] {
+	if o != nil {
+		return o
 	}
-	return slices.Sorted(maps.Keys(m)), nil
+	return newKeyOrder(m)
+}
+
+// inStep reports whether o can be trusted for m. A length mismatch would
+// mean a change that bypassed Merge: the order is never used then.
+func (o *keyOrder[V]) inStep(m map[string]V) bool { return o != nil && len(o.keys) == len(m) }
+
+// all yields m's entries in key order: from o's slices when o is in step
+// with m, else by sorting m's keys and looking each up.
+func (o *keyOrder[V]) all(m map[string]V) iter.Seq2[string, V] {
+	return func(yield func(string, V) bool) {
+		if o.inStep(m) {
+			for i, k := range o.keys {
+				if !yield(k, o.vals[i]) {
+					return
+				}
+			}
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
+}
+
+// sortedKeys returns m's keys in order, in new storage.
+func (o *keyOrder[V]) sortedKeys(m map[string]V) []string {
+	if o.inStep(m) {
+		return slices.Clone(o.keys)
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+// decodeOrder returns an empty order with room for n entries, to be filled
+// by push as a sorted encoding of n keys is read, or nil if n keys are too
+// few to need one.
+func decodeOrder[V any](n int) *keyOrder[V] {
+	if n < orderMinKeys {
+		return nil
+	}
+	return &keyOrder[V]{keys: make([]string, 0, n), vals: make([]V, 0, n)}
+}
+
+// push appends k and v, which sort after every key in o, to o, a nil o
+// included (a no-op then).
+func (o *keyOrder[V]) push(k string, v V) {
+	if o != nil {
+		o.keys, o.vals = append(o.keys, k), append(o.vals, v)
+	}
 }
 
 // cloneOrdered returns a copy of m and of its order o that share no storage
@@ -60,7 +108,7 @@ func cloneOrdered[V any](m map[string]V, o *keyOrder[V], clone func(V) V) (map[s
 		return nil, nil
 	}
 	out := make(map[string]V, len(m))
-	if o == nil || len(o.keys) != len(m) {
+	if !o.inStep(m) {
 		for k, v := range m {
 			out[k] = clone(v)
 		}

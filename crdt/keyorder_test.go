@@ -191,8 +191,16 @@ func TestKeyOrderApply(t *testing.T) {
 // order whose length disagrees with its map is ignored.
 func TestKeyOrderIsNotTrustedOutOfStep(t *testing.T) {
 	m := map[string]int{"b": 1, "a": 2, "c": 3}
-	keys, vals := (&keyOrder[int]{keys: []string{"a", "b"}, vals: []int{2, 1}}).sorted(m)
-	if want := []string{"a", "b", "c"}; !slices.Equal(keys, want) || vals != nil {
-		t.Fatalf("sorted = %v, %v; want %v and no values", keys, vals, want)
+	o := &keyOrder[int]{keys: []string{"a", "b"}, vals: []int{2, 1}}
+	var keys []string
+	var vals []int
+	for k, v := range o.all(m) {
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	if want, wantVals := []string{"a", "b", "c"}, []int{2, 1, 3}; !slices.Equal(keys, want) || !slices.Equal(vals, wantVals) {
+		t.Fatalf("all yields %v, %v; want %v, %v", keys, vals, want, wantVals)
+	}
+	if got := o.sortedKeys(m); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("sortedKeys = %v", got)
 	}
 }

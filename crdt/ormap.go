@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/cairndb/cairn/clock"
 )
@@ -130,13 +129,7 @@ func (m ORMap[V]) Get(field string) (V, bool) {
 }
 
 // Fields returns the present fields, sorted.
-func (m ORMap[V]) Fields() []string {
-	if m.order != nil {
-		keys, _ := m.order.sorted(m.fields)
-		return slices.Clone(keys)
-	}
-	return slices.Sorted(maps.Keys(m.fields))
-}
+func (m ORMap[V]) Fields() []string { return m.order.sortedKeys(m.fields) }
 
 // Len returns the number of present fields.
 func (m ORMap[V]) Len() int { return len(m.fields) }
@@ -148,9 +141,7 @@ func (m ORMap[V]) Context() CausalContext { return m.ctx.Clone() }
 func (m *ORMap[V]) Merge(o ORMap[V]) {
 	m.fields = joinDotMaps(m.fields, &m.ctx, o.fields, &o.ctx, m.ops(), m.order)
 	m.ctx.Merge(o.ctx)
-	if m.order == nil {
-		m.order = newKeyOrder(m.fields)
-	}
+	m.order = m.order.orNew(m.fields)
 }
 
 // mergeOwn merges the delta of this replica's own Apply or Remove of
@@ -160,9 +151,7 @@ func (m *ORMap[V]) Merge(o ORMap[V]) {
 func (m *ORMap[V]) mergeOwn(field string, delta ORMap[V]) {
 	m.fields = joinDotKey(m.fields, &m.ctx, field, delta.fields, &delta.ctx, m.ops(), m.order)
 	m.ctx.Merge(delta.ctx)
-	if m.order == nil {
-		m.order = newKeyOrder(m.fields)
-	}
+	m.order = m.order.orNew(m.fields)
 }
 
 // Clone returns a copy that shares no storage with m.
@@ -187,14 +176,9 @@ func (m ORMap[V]) AppendBinary(b []byte) []byte {
 	b = append(appendHeader(b, KindORMap), byte(zero.kind()))
 	b = m.ctx.appendBody(b)
 	b = binary.AppendUvarint(b, uint64(len(m.fields)))
-	keys, vals := m.order.sorted(m.fields)
-	for i, f := range keys {
+	for f, v := range m.order.all(m.fields) {
 		b = appendString(b, f)
-		if vals != nil {
-			b = vals[i].appendStore(b)
-		} else {
-			b = m.fields[f].appendStore(b)
-		}
+		b = v.appendStore(b)
 	}
 	return b
 }
@@ -213,11 +197,7 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 	if n > 0 {
 		m.fields = make(map[string]V, n)
 	}
-	var keys []string // the order, collected as the sorted encoding is read
-	var vals []V
-	if n >= orderMinKeys {
-		keys, vals = make([]string, 0, n), make([]V, 0, n)
-	}
+	order := decodeOrder[V](n) // filled as the sorted encoding is read
 	var prev string
 	var dots []clock.Dot
 	for i := range n {
@@ -234,9 +214,7 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 			break
 		}
 		m.fields[f] = v
-		if keys != nil {
-			keys, vals = append(keys, f), append(vals, v)
-		}
+		order.push(f, v)
 		dots = v.appendStoreDots(dots[:0])
 		d.covered(dots, &m.ctx)
 		prev = f
@@ -244,8 +222,6 @@ func DecodeORMap[V Embeddable[V]](b []byte) (ORMap[V], error) {
 	if err := d.finish(KindORMap); err != nil {
 		return ORMap[V]{}, err
 	}
-	if keys != nil {
-		m.order = &keyOrder[V]{keys: keys, vals: vals}
-	}
+	m.order = order
 	return m, nil
 }

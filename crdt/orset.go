@@ -80,13 +80,7 @@ func (s ORSet) Contains(elem string) bool {
 }
 
 // Elements returns the elements, sorted.
-func (s ORSet) Elements() []string {
-	if s.order != nil {
-		keys, _ := s.order.sorted(s.elems)
-		return slices.Clone(keys)
-	}
-	return slices.Sorted(maps.Keys(s.elems))
-}
+func (s ORSet) Elements() []string { return s.order.sortedKeys(s.elems) }
 
 // Len returns the number of elements.
 func (s ORSet) Len() int { return len(s.elems) }
@@ -99,9 +93,7 @@ func (s ORSet) Context() CausalContext { return s.ctx.Clone() }
 func (s *ORSet) Merge(o ORSet) {
 	s.elems = joinDotMaps(s.elems, &s.ctx, o.elems, &o.ctx, dotSetOps, s.order)
 	s.ctx.Merge(o.ctx)
-	if s.order == nil {
-		s.order = newKeyOrder(s.elems)
-	}
+	s.order = s.order.orNew(s.elems)
 }
 
 // mergeOwn merges the delta of this replica's own Add or Remove of elem:
@@ -110,9 +102,7 @@ func (s *ORSet) Merge(o ORSet) {
 func (s *ORSet) mergeOwn(elem string, delta ORSet) {
 	s.elems = joinDotKey(s.elems, &s.ctx, elem, delta.elems, &delta.ctx, dotSetOps, s.order)
 	s.ctx.Merge(delta.ctx)
-	if s.order == nil {
-		s.order = newKeyOrder(s.elems)
-	}
+	s.order = s.order.orNew(s.elems)
 }
 
 // Clone returns a copy that shares no storage with s.
@@ -210,14 +200,9 @@ const minORSetEntrySize = 1 + 1 + minDotSize
 
 func (s ORSet) appendStore(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s.elems)))
-	keys, vals := s.order.sorted(s.elems)
-	for i, e := range keys {
+	for e, dots := range s.order.all(s.elems) {
 		b = appendString(b, e)
-		if vals != nil {
-			b = appendDotList(b, vals[i])
-		} else {
-			b = appendDotList(b, s.elems[e])
-		}
+		b = appendDotList(b, dots)
 	}
 	return b
 }
@@ -228,11 +213,7 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 		return ORSet{}
 	}
 	elems := make(map[string][]clock.Dot, n)
-	var keys []string // the order, collected as the sorted encoding is read
-	var vals [][]clock.Dot
-	if n >= orderMinKeys {
-		keys, vals = make([]string, 0, n), make([][]clock.Dot, 0, n)
-	}
+	order := decodeOrder[[]clock.Dot](n) // filled as the sorted encoding is read
 	var prev string
 	for i := range n {
 		e := d.string()
@@ -248,14 +229,8 @@ func (ORSet) decodeStore(d *decoder) ORSet {
 			return ORSet{}
 		}
 		elems[e] = dots
-		if keys != nil {
-			keys, vals = append(keys, e), append(vals, dots)
-		}
+		order.push(e, dots)
 		prev = e
 	}
-	s := ORSet{elems: elems}
-	if keys != nil {
-		s.order = &keyOrder[[]clock.Dot]{keys: keys, vals: vals}
-	}
-	return s
+	return ORSet{elems: elems, order: order}
 }

@@ -132,11 +132,12 @@ func (c *objectCache) store(key, enc []byte, o object.Object, decoded bool) {
 		return
 	}
 	cost := len(key) + len(enc) + entryOverhead
-	if decoded && cost+decodedCost(enc) > c.budget/2 {
-		o, decoded = object.Object{}, false // keep the encoding alone
-	}
 	if decoded {
-		cost += decodedCost(enc)
+		if withObj := cost + decodedCost(enc); withObj <= c.budget/2 {
+			cost = withObj
+		} else {
+			o, decoded = object.Object{}, false // keep the encoding alone
+		}
 	}
 	if cost > c.budget/2 { // it would evict most of its shard
 		c.drop(key)

@@ -64,11 +64,7 @@ func TestFailedMutationLeavesNoTrace(t *testing.T) {
 // of members stays cached across writes, so that a write to it does not
 // read and decode the whole set again.
 func TestCacheKeepsAHotBigSetDecoded(t *testing.T) {
-	db := openDB(t, vfs.NewMem())
-	s, err := Open(Config{DB: db, Sync: SyncPeriodic})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, openDB(t, vfs.NewMem()), SyncPeriodic)
 	defer s.Close()
 	key := []byte("big")
 	members := make([]string, 100)
@@ -76,7 +72,7 @@ func TestCacheKeepsAHotBigSetDecoded(t *testing.T) {
 		for i := range members {
 			members[i] = fmt.Sprintf("member-%06d", batch*len(members)+i)
 		}
-		st := object.Stamp{Replica: s.ReplicaID(), TS: clock.Timestamp{WallTime: int64(batch + 1)}}
+		st := stamp(s, int64(batch+1))
 		if _, err := s.Mutate(key, func(o *object.Object) (object.Object, error) {
 			d, _, err := o.SAdd(st, members...)
 			return d, err
